@@ -1,0 +1,39 @@
+# Outlet's tasks. `make help` lists them.
+.DEFAULT_GOAL := help
+GO ?= go
+
+.PHONY: help
+help: ## List the tasks
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: serve
+serve: ## Run Outlet on 127.0.0.1:8080 with its data in ./outlet-data
+	$(GO) run ./cmd/outlet serve
+
+.PHONY: build
+build: ## Build the outlet binary into ./bin
+	$(GO) build -o bin/outlet ./cmd/outlet
+
+.PHONY: test
+test: ## Run every test: format, vet, then all packages with the race detector (end-to-end included)
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; \
+		done; \
+	done
+
+.PHONY: bench
+bench: ## Measure throughput with outlet bench (20,000 events, 32 publishers) and the store benchmarks
+	$(GO) build -o bin/outlet ./cmd/outlet
+	./bin/outlet bench
+	$(GO) test -run XXX -bench . -benchtime 3000x ./sqlite/
+
+.PHONY: docs
+docs: ## Regenerate docs/configuration.md from the flags
+	$(GO) run ./cmd/outlet config-docs > docs/configuration.md

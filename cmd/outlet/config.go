@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/outlethq/outlet"
+)
+
+// serveConfig is every setting of `outlet serve`. Its flags are defined once,
+// in flags; each has an OUTLET_* environment twin, and the help text, the
+// startup summary and docs/configuration.md are all generated from them.
+type serveConfig struct {
+	Addr                 string
+	Data                 string
+	AllowPrivateNetworks bool
+	DNSServer            string
+	RetrySchedule        scheduleValue
+	AttemptTimeout       time.Duration
+	MaxRetryAfter        time.Duration
+	DisableAfter         time.Duration
+	Retention            time.Duration
+	MaxEventSize         byteSize
+	StrictEventTypes     bool
+	Workers              int
+	MaxHeld              int
+	Lease                time.Duration
+	PollInterval         time.Duration
+	CacheTTL             time.Duration
+	ShutdownTimeout      time.Duration
+	FunctionTimeout      time.Duration
+	FunctionMemoryMB     int
+	FunctionMaxTimeout   time.Duration
+	FunctionMaxMemoryMB  int
+	FunctionStackFrames  int
+	FunctionMaxInput     byteSize
+	FunctionMaxOutput    byteSize
+	FunctionMaxLogs      byteSize
+	FunctionConcurrency  int
+	FunctionMaxParallel  int
+	FunctionAllowedHosts []string
+	FunctionFetchLimit   int
+	FunctionFetchTimeout time.Duration
+	FunctionWarmVMs      int
+	DebugAddr            string
+	LogFormat            string
+	LogLevel             string
+}
+
+// envOnly are settings read from the environment alone, because a flag's
+// value is visible to every user of the machine.
+var envOnly = []struct{ name, usage string }{
+	{"OUTLET_ADMIN_KEY", "The admin key. When unset, one is generated on first start, stored in <data>/admin.key and printed once."},
+	{"OUTLET_SECRET_KEY", "The key that encrypts tenants' secrets (AES-256): 64 hex digits or base64 of 32 bytes. When unset, one is generated on first start and stored in <data>/secret.key. Several nodes sharing a database need the same key."},
+}
+
+func (c *serveConfig) flags(fs *pflag.FlagSet) {
+	c.RetrySchedule = scheduleValue(outlet.DefaultRetrySchedule)
+	c.MaxEventSize = 256 << 10
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&c.Data, "data", "./outlet-data", "directory for the embedded database and the generated admin key")
+	fs.BoolVar(&c.AllowPrivateNetworks, "allow-private-networks", false, "let webhooks reach loopback, private, link-local and metadata addresses (for development and tests)")
+	fs.StringVar(&c.DNSServer, "dns-server", "", "resolve webhook hosts with this DNS server (host:port) instead of the system's")
+	fs.Var(&c.RetrySchedule, "retry-schedule", "waits between attempts, comma-separated Go durations; after the last, a delivery has failed")
+	fs.DurationVar(&c.AttemptTimeout, "attempt-timeout", 15*time.Second, "the longest one webhook attempt may take, connect to last byte")
+	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", time.Hour, "the longest a receiver's Retry-After header (on 429 or 503) may delay the next attempt")
+	fs.DurationVar(&c.DisableAfter, "disable-after", 120*time.Hour, "disable an endpoint after every attempt to it has failed for this long")
+	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "delete event payloads and response bodies older than this (0 keeps them forever); delivery records stay")
+	fs.Var(&c.MaxEventSize, "max-event-size", "largest event data accepted by publish (e.g. 256KiB, 1MiB)")
+	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", false, "refuse events whose type is not in the catalog")
+	fs.IntVar(&c.Workers, "workers", 64, "webhook attempts in flight at once on this node")
+	fs.IntVar(&c.MaxHeld, "max-held", 10000, "deliveries this node holds in memory, waiting or in flight; the rest wait in the database")
+	fs.DurationVar(&c.Lease, "lease", 60*time.Second, "how long a node's claim on a delivery lasts unless renewed; a node that dies leaves its work to others after this")
+	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "the longest this node sleeps without looking for due deliveries")
+	fs.DurationVar(&c.CacheTTL, "cache-ttl", 5*time.Second, "how long API keys and event type schemas are cached")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to let attempts in flight finish before cutting them short")
+	fs.DurationVar(&c.FunctionTimeout, "function-timeout", 10*time.Second, "how long a function may run on an event unless its deploy says otherwise (at a hook, the hook's timeout_ms applies)")
+	fs.IntVar(&c.FunctionMemoryMB, "function-memory", 64, "MiB of memory a function gets unless its deploy says otherwise")
+	fs.DurationVar(&c.FunctionMaxTimeout, "function-max-timeout", time.Minute, "the longest timeout a deploy may ask for")
+	fs.IntVar(&c.FunctionMaxMemoryMB, "function-max-memory", 256, "the most MiB of memory a deploy may ask for")
+	c.FunctionMaxInput, c.FunctionMaxOutput, c.FunctionMaxLogs = 1<<20, 1<<20, 16<<10
+	fs.IntVar(&c.FunctionStackFrames, "function-stack-frames", 5000, "JavaScript call depth a function gets; deeper recursion is a runtime_error (a deploy may ask for less)")
+	fs.Var(&c.FunctionMaxInput, "function-max-input", "largest input (an event, or a hook's input) a function takes (a deploy may ask for less)")
+	fs.Var(&c.FunctionMaxOutput, "function-max-output", "largest output a function may return (a deploy may ask for less)")
+	fs.Var(&c.FunctionMaxLogs, "function-max-logs", "console output kept per function run; the rest is cut and marked (a deploy may ask for less)")
+	fs.IntVar(&c.FunctionConcurrency, "function-concurrency", 8, "function runs one tenant may have going at once on this node; more wait their turn")
+	fs.IntVar(&c.FunctionMaxParallel, "function-max-parallel", 64, "function runs all tenants may have going at once on this node")
+	fs.StringSliceVar(&c.FunctionAllowedHosts, "function-allowed-hosts", nil, "hosts functions may fetch from (e.g. api.stripe.com,*.example.com) for tenants without a list of their own; empty allows any public host")
+	fs.IntVar(&c.FunctionFetchLimit, "function-fetch-limit", 20, "fetch requests one function run may make")
+	fs.DurationVar(&c.FunctionFetchTimeout, "function-fetch-timeout", 5*time.Second, "the longest one fetch request of a function may take")
+	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", 256, "JavaScript engines kept warm, ready to run, on this node")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); keep it private")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// envName is a flag's environment twin.
+func envName(flag string) string {
+	return "OUTLET_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment twin, if set.
+func applyEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+// annotateEnv adds the environment twin to every flag's help.
+func annotateEnv(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		f.Usage += " [$" + envName(f.Name) + "]"
+	})
+}
+
+func (c *serveConfig) validate() error {
+	switch {
+	case c.Workers < 1 || c.Workers > 10000:
+		return fmt.Errorf("--workers must be 1 to 10000")
+	case c.MaxHeld < 1:
+		return fmt.Errorf("--max-held must be at least 1")
+	case c.AttemptTimeout <= 0:
+		return fmt.Errorf("--attempt-timeout must be positive")
+	case c.Lease < 2*c.AttemptTimeout:
+		return fmt.Errorf("--lease (%s) must be at least twice --attempt-timeout (%s), so a claim outlives the attempt it covers", c.Lease, c.AttemptTimeout)
+	case c.PollInterval <= 0:
+		return fmt.Errorf("--poll-interval must be positive")
+	case c.Retention < 0:
+		return fmt.Errorf("--retention must be 0 (keep forever) or positive")
+	case c.MaxEventSize < 1 || c.MaxEventSize > 64<<20:
+		return fmt.Errorf("--max-event-size must be 1 byte to 64MiB")
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("--log-format must be text or json")
+	case c.FunctionTimeout <= 0 || c.FunctionMaxTimeout < c.FunctionTimeout:
+		return fmt.Errorf("--function-timeout must be positive and at most --function-max-timeout")
+	case c.FunctionMemoryMB < 1 || c.FunctionMaxMemoryMB < c.FunctionMemoryMB:
+		return fmt.Errorf("--function-memory must be at least 1 and at most --function-max-memory")
+	case c.FunctionStackFrames < 100 || c.FunctionMaxInput < 1<<10 || c.FunctionMaxOutput < 1<<10 || c.FunctionMaxLogs < 1<<10:
+		return fmt.Errorf("--function-stack-frames must be at least 100, and --function-max-input, --function-max-output and --function-max-logs at least 1KiB")
+	case c.FunctionConcurrency < 1 || c.FunctionMaxParallel < 1:
+		return fmt.Errorf("--function-concurrency and --function-max-parallel must be at least 1")
+	}
+	if err := outlet.ValidateHostPatterns(c.FunctionAllowedHosts); err != nil {
+		return fmt.Errorf("--function-allowed-hosts: %s", outlet.ErrorMessage(err))
+	}
+	return nil
+}
+
+// writeConfigDocs writes the reference of every setting, as Markdown.
+func writeConfigDocs(w io.Writer) {
+	var c serveConfig
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c.flags(fs)
+	fmt.Fprintln(w, "# Configuration")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "<!-- Generated by `outlet config-docs`; do not edit. -->")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every setting of `outlet serve` is a flag with an environment twin; a flag given on the command line wins over the environment.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| flag | environment | default | meaning |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	fs.VisitAll(func(f *pflag.Flag) {
+		def := f.DefValue
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(w, "| `--%s` | `%s` | `%s` | %s |\n", f.Name, envName(f.Name), def, f.Usage)
+	})
+	for _, e := range envOnly {
+		fmt.Fprintf(w, "| | `%s` | | %s |\n", e.name, e.usage)
+	}
+}
+
+// scheduleValue is a retry schedule as a flag.
+type scheduleValue outlet.RetrySchedule
+
+func (s *scheduleValue) String() string { return outlet.RetrySchedule(*s).String() }
+func (s *scheduleValue) Type() string   { return "durations" }
+func (s *scheduleValue) Set(v string) error {
+	rs, err := outlet.ParseRetrySchedule(v)
+	if err != nil {
+		return err
+	}
+	*s = scheduleValue(rs)
+	return nil
+}
+
+// byteSize is a size in bytes as a flag: 262144, 256KiB, 1MiB, 1MB.
+type byteSize int
+
+func (b *byteSize) Type() string { return "size" }
+func (b *byteSize) String() string {
+	switch n := int(*b); {
+	case n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "MiB"
+	case n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "KiB"
+	default:
+		return strconv.Itoa(n)
+	}
+}
+func (b *byteSize) Set(v string) error {
+	units := []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"KB", 1000}, {"MB", 1000 * 1000}, {"B", 1}}
+	mult := 1
+	s := strings.TrimSpace(v)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a size: use bytes, or a number with KiB, MiB, KB or MB", v)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}

@@ -1,0 +1,233 @@
+package outlet
+
+import (
+	"context"
+	"time"
+)
+
+// Delivery states.
+const (
+	StatusPending   = "pending"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Attempt triggers: why an attempt was made.
+const (
+	TriggerScheduled = "scheduled" // the first try or a retry on the schedule
+	TriggerManual    = "manual"    // a caller asked for one more attempt
+	TriggerRecover   = "recover"   // a recover of the endpoint re-sent it
+)
+
+// Target types.
+const (
+	TargetEndpoint = "endpoint"
+)
+
+// Target is where a delivery goes.
+type Target struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// Delivery is one event sent to one target, with its attempts.
+type Delivery struct {
+	ID            string     `json:"id"`
+	TenantID      string     `json:"tenant_id"`
+	EventID       string     `json:"event_id"`
+	EventType     string     `json:"event_type"`
+	Target        Target     `json:"target"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"` // when the next attempt is due; nil unless waiting for one
+	// InFlight is set while a node holds the delivery: it is being sent, or
+	// about to be. If that node stops, the delivery is due again when its
+	// claim runs out.
+	InFlight      bool       `json:"in_flight"`
+	LastAttemptAt *time.Time `json:"last_attempt_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+
+	// Trigger is why the next attempt will be made.
+	Trigger string `json:"-"`
+	// SingleAttempt is set when a finished delivery was re-opened by a caller:
+	// it gets one attempt, not a new schedule.
+	SingleAttempt bool `json:"-"`
+}
+
+// Attempt is one try to send a delivery.
+type Attempt struct {
+	ID                string            `json:"id"`
+	DeliveryID        string            `json:"delivery_id"`
+	Number            int               `json:"number"`
+	Trigger           string            `json:"trigger"`
+	URL               string            `json:"url"`
+	StartedAt         time.Time         `json:"started_at"`
+	DurationMs        int64             `json:"duration_ms"`
+	Succeeded         bool              `json:"succeeded"`
+	StatusCode        int               `json:"status_code"` // 0 when no answer came
+	ResponseHeaders   map[string]string `json:"response_headers"`
+	ResponseBody      string            `json:"response_body"`
+	ResponseTruncated bool              `json:"response_truncated"`
+	Error             string            `json:"error"` // why it failed, when it did not get an answer or got a non-2xx
+	// For a function: the version that ran and its console output.
+	FunctionVersion int    `json:"function_version,omitempty"`
+	Logs            string `json:"logs,omitempty"`
+}
+
+// MaxResponseBody caps how much of a receiver's answer is kept per attempt.
+const MaxResponseBody = 16 << 10
+
+// Claim is a delivery a node holds the right to attempt, with what it needs to
+// do so. Endpoint is nil when the endpoint was deleted, or the target is a
+// function; Event.Data is nil when retention removed the payload. A function
+// target runs the version active when it is attempted.
+type Claim struct {
+	Delivery *Delivery
+	Event    *Event
+	Endpoint *Endpoint
+}
+
+// AttemptOutcome records a finished attempt and what becomes of its delivery.
+type AttemptOutcome struct {
+	TenantID   string
+	DeliveryID string
+	EndpointID string
+	Attempt    *Attempt // ID, DeliveryID and Number are filled in by the store
+	// Status is the delivery's new status; NextAttemptAt is when to try again
+	// while it stays pending.
+	Status        string
+	NextAttemptAt time.Time
+}
+
+// DeliveryFilter selects deliveries to list.
+type DeliveryFilter struct {
+	Page
+	EventID    string
+	EndpointID string
+	Function   string // deliveries to this function of the tenant
+	Status     string
+	Since      time.Time // created at or after
+	Before     time.Time // created before
+}
+
+// Purged counts what a pass of retention deleted.
+type Purged struct {
+	Events      int // payloads
+	Attempts    int // response bodies
+	Invocations int // whole records
+}
+
+// QueueStats describes the work waiting to be sent.
+type QueueStats struct {
+	Pending   int        // deliveries not yet finished
+	OldestDue *time.Time // the earliest time any pending delivery became due
+}
+
+// DeliveryStore keeps deliveries and attempts, and is the durable queue the
+// dispatcher claims work from.
+type DeliveryStore interface {
+	Delivery(ctx context.Context, tenantID, id string) (*Delivery, error)
+	ListDeliveries(ctx context.Context, tenantID string, f DeliveryFilter) ([]*Delivery, string, error)
+	ListAttempts(ctx context.Context, tenantID, deliveryID string) ([]*Attempt, error)
+
+	// ClaimDue leases up to limit pending deliveries that are due at now and
+	// held by nobody (or by a lease that ran out) to owner until leaseUntil.
+	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error)
+	// CompleteAttempts records finished attempts, moves their deliveries on and
+	// releases their leases, in one transaction. Each endpoint's failing streak
+	// is updated, and an endpoint whose streak began before disableBefore and
+	// has just failed again is disabled. It returns the ids of the endpoints it
+	// disabled.
+	CompleteAttempts(ctx context.Context, outcomes []*AttemptOutcome, now, disableBefore time.Time) ([]string, error)
+	// ReleaseClaims gives up owner's leases on the deliveries, unattempted,
+	// making them due at now.
+	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string, now time.Time) error
+	// RenewClaims extends owner's leases on the deliveries it still holds.
+	RenewClaims(ctx context.Context, owner string, deliveryIDs []string, leaseUntil time.Time) error
+	// RetryDelivery makes a delivery due at once and claims it for owner. A
+	// finished delivery gets one attempt; a pending one keeps its schedule.
+	RetryDelivery(ctx context.Context, tenantID, id, owner string, now, leaseUntil time.Time) (*Claim, error)
+	// RecoverEndpoint makes every failed delivery of the endpoint created at
+	// or after since due at once, for one more attempt each, and counts them.
+	RecoverEndpoint(ctx context.Context, tenantID, endpointID string, since, now time.Time) (int, error)
+	// NextDue returns when the earliest pending delivery is due, a claimed one
+	// being due again when its lease runs out; nil if none is pending.
+	NextDue(ctx context.Context) (*time.Time, error)
+	QueueStats(ctx context.Context) (QueueStats, error)
+	// PurgeExpired deletes event payloads, attempt response bodies and
+	// function invocation logs from before cutoff, keeping the payloads of
+	// events still being delivered. It deletes at most limit of each and
+	// reports how many it did.
+	PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
+}
+
+// DisabledFailing is the reason recorded when Outlet disables an endpoint that
+// kept failing.
+const DisabledFailing = "failing: every attempt failed for longer than the disable period"
+
+// StreakUpdate is what a batch of attempts did to an endpoint's failing streak.
+type StreakUpdate struct {
+	TenantID string
+	// FailingSince is nil when the last attempt succeeded; otherwise when the
+	// batch's last run of failures began.
+	FailingSince *time.Time
+	// Restarted is set when a success in the batch broke an earlier streak, so
+	// FailingSince replaces the stored one instead of extending it.
+	Restarted bool
+}
+
+// EndpointStreaks sums up, per endpoint, what a batch of attempt outcomes (in
+// the order they finished) did to its failing streak. Outcomes without an
+// endpoint are not attempts against one and don't count.
+func EndpointStreaks(outcomes []*AttemptOutcome) map[string]StreakUpdate {
+	out := map[string]StreakUpdate{}
+	for _, o := range outcomes {
+		if o.EndpointID == "" {
+			continue
+		}
+		st, seen := out[o.EndpointID]
+		switch {
+		case o.Attempt.Succeeded:
+			out[o.EndpointID] = StreakUpdate{TenantID: o.TenantID, Restarted: true}
+		case st.FailingSince == nil:
+			at := o.Attempt.StartedAt
+			out[o.EndpointID] = StreakUpdate{TenantID: o.TenantID, FailingSince: &at, Restarted: seen}
+		}
+	}
+	return out
+}
+
+// CanRetry says whether a caller may ask for one more attempt of d now.
+// leaseEnd is when the claim of the node holding d runs out; nil if none does.
+func CanRetry(d *Delivery, leaseEnd *time.Time, now time.Time) error {
+	if d.InFlight && leaseEnd != nil && leaseEnd.After(now) {
+		return Errorf(ECONFLICT, "delivery %s has an attempt in flight; ask again once it has finished", d.ID)
+	}
+	return nil
+}
+
+// CanResend says whether a claimed delivery can be sent again at all.
+func CanResend(c *Claim) error {
+	if c.Event == nil || c.Event.Data == nil {
+		return Errorf(ECONFLICT, "the payload of event %s was deleted after the retention period, so it can't be sent again", c.Delivery.EventID)
+	}
+	if c.Delivery.Target.Type == TargetEndpoint {
+		if c.Endpoint == nil {
+			return Errorf(ECONFLICT, "endpoint %s was deleted", c.Delivery.Target.ID)
+		}
+		if c.Endpoint.Disabled {
+			return Errorf(ECONFLICT, "endpoint %s is disabled; enable it before re-sending its deliveries", c.Endpoint.ID)
+		}
+	}
+	return nil
+}
+
+// Reopen makes d pending again for an attempt a caller asked for, claimed by
+// the node that will make it. A finished delivery gets that one attempt only;
+// a pending one keeps its schedule afterwards.
+func (d *Delivery) Reopen(trigger string, now time.Time) {
+	d.SingleAttempt = d.Status != StatusPending
+	d.Status, d.Trigger, d.UpdatedAt = StatusPending, trigger, now
+	d.NextAttemptAt, d.InFlight = nil, true
+}

@@ -1,0 +1,347 @@
+// Package dispatch turns published events into deliveries and delivers them:
+// fan-out at publish, the delivery workers, retries, signing, and the
+// SSRF-safe dialer.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/groupcommit"
+	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/netguard"
+)
+
+// Store is what the dispatcher needs of the store.
+type Store interface {
+	PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishResult, error)
+	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error)
+	CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error)
+	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string, now time.Time) error
+	RenewClaims(ctx context.Context, owner string, deliveryIDs []string, leaseUntil time.Time) error
+	RetryDelivery(ctx context.Context, tenantID, id, owner string, now, leaseUntil time.Time) (*outlet.Claim, error)
+	RecoverEndpoint(ctx context.Context, tenantID, endpointID string, since, now time.Time) (int, error)
+	NextDue(ctx context.Context) (*time.Time, error)
+	PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (outlet.Purged, error)
+}
+
+// Config tunes a dispatcher. Zero values take the defaults in brackets.
+type Config struct {
+	Owner          string        // this node's name on the leases it takes
+	Workers        int           // attempts in flight at once [64]
+	AttemptTimeout time.Duration // one attempt, connect to last byte [15s]
+	Lease          time.Duration // how long a claim lasts unless renewed [60s]
+	Retry          outlet.RetryPolicy
+	DisableAfter   time.Duration // an endpoint failing this long is disabled [120h]
+	PollInterval   time.Duration // the longest the dispatcher sleeps without looking for due work [1s]
+	MaxHeld        int           // claims held in memory, queued or in flight [10000]
+	Retention      time.Duration // keep payloads and response bodies this long; 0 keeps them forever
+	Policy         netguard.Policy
+	Functions      FunctionRunner // runs deliveries to functions; nil refuses them
+	Now            func() time.Time
+	Logger         *slog.Logger
+	Metrics        *metrics.Metrics
+}
+
+func (c *Config) defaults() {
+	// Publishing claims deliveries for the owner, so every dispatcher needs a
+	// name of its own.
+	setDefault(&c.Owner, outlet.NewID("node_"))
+	setDefault(&c.Workers, 64)
+	setDefault(&c.AttemptTimeout, 15*time.Second)
+	setDefault(&c.Lease, 60*time.Second)
+	setDefault(&c.DisableAfter, 120*time.Hour)
+	setDefault(&c.PollInterval, time.Second)
+	setDefault(&c.MaxHeld, 10000)
+	if c.Retry.Schedule == nil {
+		c.Retry.Schedule = outlet.DefaultRetrySchedule
+	}
+	setDefault(&c.Retry.MaxRetryAfter, time.Hour)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	clock := c.Now
+	c.Now = func() time.Time { return clock().UTC().Truncate(time.Millisecond) }
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.New()
+	}
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Dispatcher accepts events, and delivers them from this node.
+//
+// Deliveries of an event published here are created already claimed by this
+// node and handed to the workers in memory, so the common case costs one
+// commit to accept and one to record the outcome. Everything else — retries,
+// work left by a node that stopped, deliveries beyond what fits in memory —
+// is claimed from the store by the poller. Claims are leases: a node that dies
+// stops renewing them, and when they run out the work is due again for any
+// node.
+type Dispatcher struct {
+	cfg    Config
+	store  Store
+	sender *Sender
+	log    *slog.Logger
+
+	queue    chan *outlet.Claim
+	held     sync.Map // delivery id → struct{}: the claims to renew, queued or in flight
+	heldN    atomic.Int64
+	wake     chan struct{}
+	starved  atomic.Bool // the poller stopped claiming because memory was full
+	stopped  atomic.Bool // no more publishes
+	complete *groupcommit.Batcher[*outlet.AttemptOutcome]
+
+	stopClaiming  chan struct{}
+	stopWorkers   chan struct{}
+	attemptCtx    context.Context
+	cancelAttempt context.CancelFunc
+	workers       sync.WaitGroup
+	background    sync.WaitGroup
+	stopOnce      sync.Once
+}
+
+// New makes a dispatcher; Start sets it going.
+func New(store Store, cfg Config) *Dispatcher {
+	cfg.defaults()
+	d := &Dispatcher{
+		cfg:          cfg,
+		store:        store,
+		sender:       NewSender(cfg.Policy, cfg.AttemptTimeout, cfg.Now),
+		log:          cfg.Logger,
+		queue:        make(chan *outlet.Claim, 2*cfg.MaxHeld+1024),
+		wake:         make(chan struct{}, 1),
+		stopClaiming: make(chan struct{}),
+		stopWorkers:  make(chan struct{}),
+	}
+	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
+	d.complete = groupcommit.New(512, d.flushOutcomes)
+	return d
+}
+
+// Start runs the workers, the poller, lease renewal and retention.
+func (d *Dispatcher) Start() {
+	for range d.cfg.Workers {
+		d.workers.Add(1)
+		go d.work()
+	}
+	d.goBackground(d.poll)
+	d.goBackground(d.renewLeases)
+	if d.cfg.Retention > 0 {
+		d.goBackground(d.purge)
+	}
+}
+
+func (d *Dispatcher) goBackground(f func()) {
+	d.background.Add(1)
+	go func() {
+		defer d.background.Done()
+		f()
+	}()
+}
+
+// Shutdown drains the dispatcher: it claims nothing new, lets attempts in
+// flight finish (cutting them short when ctx ends), gives back the claims it
+// didn't start, and records every outcome. Stop accepting publishes (the HTTP
+// server) before calling it.
+func (d *Dispatcher) Shutdown(ctx context.Context) error {
+	var err error
+	d.stopOnce.Do(func() {
+		close(d.stopClaiming)
+		d.stopped.Store(true)
+		close(d.stopWorkers)
+		done := make(chan struct{})
+		go func() { d.workers.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			d.cancelAttempt() // attempts cut short are given back, not recorded
+			<-done
+		}
+		d.releaseQueued()
+		d.complete.Stop()
+		d.cancelAttempt()
+		d.background.Wait()
+		if n := d.heldN.Load(); n > 0 {
+			err = errors.New("some claims could not be given back; they will be due again when their leases end")
+		}
+	})
+	return err
+}
+
+// enqueue hands claims to the workers.
+func (d *Dispatcher) enqueue(claims []*outlet.Claim) {
+	for _, c := range claims {
+		d.held.Store(c.Delivery.ID, struct{}{})
+		d.heldN.Add(1)
+		select {
+		case d.queue <- c:
+		default:
+			// Can't happen while MaxHeld bounds what is claimed; if it does,
+			// the lease runs out and the poller finds the work again.
+			d.forget(c.Delivery.ID)
+			d.log.Warn("delivery queue full; leaving a claim to expire", "delivery", c.Delivery.ID)
+		}
+	}
+}
+
+func (d *Dispatcher) forget(id string) {
+	if _, ok := d.held.LoadAndDelete(id); ok {
+		d.heldN.Add(-1)
+	}
+}
+
+func (d *Dispatcher) room() int { return d.cfg.MaxHeld - int(d.heldN.Load()) }
+
+// releaseQueued gives back the claims nobody started.
+func (d *Dispatcher) releaseQueued() {
+	var ids []string
+	for {
+		select {
+		case c := <-d.queue:
+			ids = append(ids, c.Delivery.ID)
+			continue
+		default:
+		}
+		break
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, ids, d.cfg.Now()); err != nil {
+		d.log.Error("giving back unstarted claims failed; they will be due again when their leases end", "count", len(ids), "err", err)
+	}
+	for _, id := range ids {
+		d.forget(id)
+	}
+}
+
+func (d *Dispatcher) nudge() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// poll claims due work whenever some may be due: when woken, when the
+// earliest known due time comes, and at least every PollInterval.
+func (d *Dispatcher) poll() {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stopClaiming:
+			return
+		case <-t.C:
+		case <-d.wake:
+		}
+		t.Reset(d.claimDue())
+	}
+}
+
+// claimDue claims what fits and returns how long to wait before looking again.
+func (d *Dispatcher) claimDue() time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		room := d.room()
+		if room <= 0 {
+			d.starved.Store(true)
+			return d.cfg.PollInterval
+		}
+		limit := min(room, 500)
+		now := d.cfg.Now()
+		claims, err := d.store.ClaimDue(ctx, d.cfg.Owner, now, now.Add(d.cfg.Lease), limit)
+		if err != nil {
+			d.log.Error("claiming due deliveries failed", "err", err)
+			return d.cfg.PollInterval
+		}
+		d.enqueue(claims)
+		if len(claims) < limit {
+			break
+		}
+	}
+	next, err := d.store.NextDue(ctx)
+	if err != nil || next == nil {
+		return d.cfg.PollInterval
+	}
+	return min(max(next.Sub(d.cfg.Now()), time.Millisecond), d.cfg.PollInterval)
+}
+
+// renewLeases keeps this node's claims from running out while they wait in
+// memory or are in flight.
+func (d *Dispatcher) renewLeases() {
+	t := time.NewTicker(d.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.attemptCtx.Done():
+			return
+		case <-t.C:
+		}
+		var ids []string
+		d.held.Range(func(k, _ any) bool {
+			ids = append(ids, k.(string))
+			return true
+		})
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), 500)]
+			ids = ids[len(chunk):]
+			ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Lease/3)
+			err := d.store.RenewClaims(ctx, d.cfg.Owner, chunk, d.cfg.Now().Add(d.cfg.Lease))
+			cancel()
+			if err != nil {
+				d.log.Error("renewing claims failed", "count", len(chunk), "err", err)
+			}
+		}
+	}
+}
+
+// purge deletes payloads and response bodies past the retention period.
+func (d *Dispatcher) purge() {
+	every := min(time.Hour, max(d.cfg.Retention/4, time.Second))
+	t := time.NewTimer(min(every, time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stopClaiming:
+			return
+		case <-t.C:
+		}
+		cutoff := d.cfg.Now().Add(-d.cfg.Retention)
+		var total outlet.Purged
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			p, err := d.store.PurgeExpired(ctx, cutoff, 1000)
+			cancel()
+			if err != nil {
+				d.log.Error("retention: deleting expired payloads failed", "err", err)
+				break
+			}
+			total.Events, total.Attempts, total.Invocations = total.Events+p.Events, total.Attempts+p.Attempts, total.Invocations+p.Invocations
+			if p.Events < 1000 && p.Attempts < 1000 && p.Invocations < 1000 {
+				break
+			}
+		}
+		if total != (outlet.Purged{}) {
+			d.log.Info("retention: deleted expired data", "event_payloads", total.Events, "attempt_bodies", total.Attempts,
+				"function_logs", total.Invocations, "older_than", cutoff)
+		}
+		t.Reset(every)
+	}
+}

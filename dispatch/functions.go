@@ -1,0 +1,21 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+)
+
+// FunctionRunner runs a tenant's function on an event, for a delivery.
+type FunctionRunner interface {
+	RunEvent(ctx context.Context, tenantID, function, deliveryID string, body []byte) FunctionRun
+}
+
+// FunctionRun is what one run of a function on an event came to.
+type FunctionRun struct {
+	Version  int    // the version that ran
+	Output   []byte // its return value, as JSON
+	ErrCode  string // "" when it succeeded; timeout, memory_limit or runtime_error
+	ErrMsg   string
+	Logs     string
+	Duration time.Duration
+}

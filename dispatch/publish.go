@@ -1,0 +1,59 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/outlethq/outlet"
+)
+
+// Publish stores an event and its deliveries durably, and starts delivering
+// them from this node. It returns once the event is committed. The
+// deliveries are claimed for this node while it has room to hold them;
+// beyond that they wait in the store for the poller.
+func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishResult, error) {
+	if d.stopped.Load() {
+		return outlet.PublishResult{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
+	}
+	now := d.cfg.Now()
+	req := &outlet.PublishRequest{Event: ev}
+	if d.room() > 0 {
+		req.LeaseOwner, req.LeaseUntil = d.cfg.Owner, now.Add(d.cfg.Lease)
+	}
+	results, err := d.store.PublishEvents(ctx, []*outlet.PublishRequest{req}, now)
+	if err != nil {
+		return outlet.PublishResult{}, err
+	}
+	r := results[0]
+	if r.Err != nil {
+		return r, r.Err
+	}
+	d.enqueue(r.Claims)
+	if !r.Replayed {
+		d.cfg.Metrics.EventsPublished.Inc()
+	}
+	return r, nil
+}
+
+// Retry makes one more attempt of a delivery now, from this node.
+func (d *Dispatcher) Retry(ctx context.Context, tenantID, deliveryID string) (*outlet.Delivery, error) {
+	now := d.cfg.Now()
+	c, err := d.store.RetryDelivery(ctx, tenantID, deliveryID, d.cfg.Owner, now, now.Add(d.cfg.Lease))
+	if err != nil {
+		return nil, err
+	}
+	d.enqueue([]*outlet.Claim{c})
+	return c.Delivery, nil
+}
+
+// Recover re-sends every failed delivery of an endpoint created since then.
+func (d *Dispatcher) Recover(ctx context.Context, tenantID, endpointID string, since time.Time) (int, error) {
+	n, err := d.store.RecoverEndpoint(ctx, tenantID, endpointID, since, d.cfg.Now())
+	if n > 0 {
+		d.nudge()
+	}
+	return n, err
+}
+
+// CheckURL applies the network policy to an endpoint URL at registration.
+func (d *Dispatcher) CheckURL(raw string) error { return d.cfg.Policy.CheckURL(raw) }

@@ -1,0 +1,155 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"github.com/outlethq/outlet"
+)
+
+func (d *Dispatcher) work() {
+	defer d.workers.Done()
+	for {
+		select {
+		case <-d.stopWorkers:
+			return
+		default:
+		}
+		select {
+		case <-d.stopWorkers:
+			return
+		case c := <-d.queue:
+			d.attempt(c)
+		}
+	}
+}
+
+// attempt makes one attempt of a claimed delivery and hands its outcome to
+// the completer.
+func (d *Dispatcher) attempt(c *outlet.Claim) {
+	if c.Endpoint == nil && c.Delivery.Target.Type == outlet.TargetEndpoint {
+		d.forget(c.Delivery.ID) // deleted with its endpoint; nothing left to record
+		return
+	}
+	o := &outlet.AttemptOutcome{TenantID: c.Delivery.TenantID, DeliveryID: c.Delivery.ID}
+	trigger := c.Delivery.Trigger
+	if trigger == "" {
+		trigger = outlet.TriggerScheduled
+	}
+	if err := outlet.CanResend(c); err != nil {
+		// Not an attempt against the endpoint, so it doesn't count towards
+		// disabling it, and retrying can't help.
+		now := d.cfg.Now()
+		o.Attempt = &outlet.Attempt{DeliveryID: c.Delivery.ID, Trigger: trigger, StartedAt: now, Error: "not sent: " + outlet.ErrorMessage(err)}
+		if c.Endpoint != nil {
+			o.Attempt.URL = c.Endpoint.URL
+		}
+		o.Status = outlet.StatusFailed
+		d.record(o)
+		return
+	}
+	var res Result
+	if c.Delivery.Target.Type == outlet.TargetFunction {
+		res = d.runFunction(c, trigger)
+	} else {
+		res = d.sender.Send(d.attemptCtx, c, trigger)
+		o.EndpointID = c.Endpoint.ID
+	}
+	if d.attemptCtx.Err() != nil {
+		d.giveBack(c) // cut short by shutdown: not the receiver's failure
+		return
+	}
+	o.Attempt = res.Attempt
+	o.Status, o.NextAttemptAt = d.cfg.Retry.Next(c.Delivery, c.Delivery.Attempts+1, res.Attempt.Succeeded, res.RetryAfter, d.cfg.Now())
+	m := d.cfg.Metrics
+	m.AttemptSeconds.Observe(float64(res.Attempt.DurationMs) / 1000)
+	if res.Attempt.Succeeded {
+		m.Attempts.WithLabelValues("success").Inc()
+	} else {
+		m.Attempts.WithLabelValues("failure").Inc()
+	}
+	d.record(o)
+}
+
+// runFunction makes one attempt of a delivery to a function: one run of its
+// active version on the event.
+func (d *Dispatcher) runFunction(c *outlet.Claim, trigger string) Result {
+	start := d.cfg.Now()
+	a := &outlet.Attempt{DeliveryID: c.Delivery.ID, Trigger: trigger, URL: "function:" + c.Delivery.Target.ID, StartedAt: start}
+	if d.cfg.Functions == nil {
+		a.Error = "functions are not enabled on this node"
+		return Result{Attempt: a}
+	}
+	run := d.cfg.Functions.RunEvent(d.attemptCtx, c.Delivery.TenantID, c.Delivery.Target.ID, c.Delivery.ID, c.Event.Body())
+	a.DurationMs = run.Duration.Milliseconds()
+	a.FunctionVersion, a.Logs = run.Version, run.Logs
+	a.ResponseBody, a.ResponseTruncated = clipBody(run.Output)
+	a.Succeeded = run.ErrCode == ""
+	if !a.Succeeded {
+		a.Error = run.ErrCode + ": " + run.ErrMsg
+	}
+	return Result{Attempt: a}
+}
+
+// clipBody keeps at most MaxResponseBody bytes of an output.
+func clipBody(b []byte) (string, bool) {
+	if len(b) <= outlet.MaxResponseBody {
+		return string(b), false
+	}
+	return string(b[:outlet.MaxResponseBody]), true
+}
+
+func (d *Dispatcher) record(o *outlet.AttemptOutcome) {
+	if o.Status != outlet.StatusPending {
+		d.cfg.Metrics.Deliveries.WithLabelValues(o.Status).Inc()
+	}
+	if !d.complete.Add(o) {
+		d.forget(o.DeliveryID) // can't happen: workers stop before the completer
+	}
+}
+
+func (d *Dispatcher) giveBack(c *outlet.Claim) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, []string{c.Delivery.ID}, d.cfg.Now()); err != nil {
+		d.log.Error("giving back a claim failed; it will be due again when its lease ends", "delivery", c.Delivery.ID, "err", err)
+	}
+	d.forget(c.Delivery.ID)
+}
+
+// flushOutcomes records a batch of outcomes. It keeps trying until the store
+// takes them: an outcome dropped would leave its delivery to be sent again.
+func (d *Dispatcher) flushOutcomes(batch []*outlet.AttemptOutcome) {
+	wait := 50 * time.Millisecond
+	for {
+		now := d.cfg.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		disabled, err := d.store.CompleteAttempts(ctx, batch, now, now.Add(-d.cfg.DisableAfter))
+		cancel()
+		if err == nil {
+			for _, id := range disabled {
+				d.log.Warn("endpoint disabled: every attempt failed for longer than the disable period", "endpoint", id, "period", d.cfg.DisableAfter)
+			}
+			break
+		}
+		d.log.Error("recording attempt outcomes failed; retrying", "count", len(batch), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-d.attemptCtx.Done():
+			d.log.Error("shutting down with attempt outcomes unrecorded; their deliveries will be attempted again", "count", len(batch))
+			for _, o := range batch {
+				d.forget(o.DeliveryID)
+			}
+			return
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+	retry := false
+	for _, o := range batch {
+		d.forget(o.DeliveryID)
+		retry = retry || o.Status == outlet.StatusPending
+	}
+	if retry || d.starved.CompareAndSwap(true, false) {
+		d.nudge()
+	}
+}

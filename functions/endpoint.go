@@ -1,0 +1,90 @@
+package functions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/dispatch"
+	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/sandbox"
+)
+
+// maxEndpointAnswer caps a sync endpoint's answer.
+const maxEndpointAnswer = 1 << 20
+
+func syncClient(policy netguard.Policy) *http.Client {
+	dialer := policy.Dialer(5 * time.Second)
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil, // a proxy would connect around the network policy
+			DialContext:         dialer.DialContext,
+			ForceAttemptHTTP2:   true,
+			MaxIdleConnsPerHost: 50,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 5 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// callEndpoint posts the hook's input to the tenant's sync endpoint, signed
+// as webhooks are, and takes its JSON answer as the output.
+func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, input json.RawMessage, timeoutMs int) (json.RawMessage, *sandbox.Error) {
+	id := outlet.NewID("hkc_")
+	now := time.Now()
+	sig, err := dispatch.Sign([]string{ep.Secret}, id, now.Unix(), input)
+	if err != nil {
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "can't sign the request: " + err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(input))
+	if err != nil {
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "invalid endpoint URL: " + err.Error()}
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", dispatch.UserAgent)
+	req.Header["webhook-id"] = []string{id}
+	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	req.Header["webhook-signature"] = []string{sig}
+	req.Header["outlet-hook"] = []string{ep.Hook}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		var blocked *netguard.BlockedError
+		switch {
+		case errors.As(err, &blocked):
+			return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: blocked.Error()}
+		case errors.Is(err, context.DeadlineExceeded):
+			return nil, &sandbox.Error{Code: sandbox.CodeTimeout, Message: fmt.Sprintf("the endpoint didn't answer within the hook's %d ms", timeoutMs)}
+		}
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "calling the endpoint failed: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEndpointAnswer+1))
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &sandbox.Error{Code: sandbox.CodeTimeout, Message: fmt.Sprintf("the endpoint didn't finish answering within the hook's %d ms", timeoutMs)}
+		}
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "reading the endpoint's answer failed: " + err.Error()}
+	}
+	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: fmt.Sprintf("the endpoint answered %d, not 2xx", resp.StatusCode)}
+	case len(body) > maxEndpointAnswer:
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: fmt.Sprintf("the endpoint's answer is larger than %d bytes", maxEndpointAnswer)}
+	case !json.Valid(body):
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "the endpoint's answer is not JSON"}
+	}
+	var compact bytes.Buffer
+	json.Compact(&compact, body)
+	return compact.Bytes(), nil
+}

@@ -1,0 +1,278 @@
+// Package functions runs tenants' hosted functions for the rest of Outlet:
+// hook invocations (a chain of functions, or the tenant's sync endpoint,
+// within the hook's deadline), events delivered to functions, test runs, and
+// the invocation logs they leave.
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/groupcommit"
+	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/sandbox"
+	"github.com/outlethq/outlet/schema"
+	"github.com/outlethq/outlet/secrets"
+)
+
+// Store is what running functions needs of the store.
+type Store interface {
+	Tenant(ctx context.Context, id string) (*outlet.Tenant, error)
+	Hook(ctx context.Context, name string) (*outlet.Hook, error)
+	HookEndpoint(ctx context.Context, tenantID, hook string) (*outlet.HookEndpoint, error)
+	HookFunctions(ctx context.Context, tenantID, hook string) ([]*outlet.FunctionVersion, error)
+	FunctionVersion(ctx context.Context, tenantID, name string, version int) (*outlet.FunctionVersion, error)
+	SealedSecrets(ctx context.Context, tenantID string) (map[string][]byte, error)
+	RecordInvocations(ctx context.Context, invs []*outlet.Invocation) error
+}
+
+// Config is what a Service is built from. Zero durations take the defaults
+// in brackets.
+type Config struct {
+	Store   Store
+	Sandbox *sandbox.Sandbox
+	Secrets *secrets.Box
+	Policy  netguard.Policy // for sync endpoints
+	// EventTimeout is how long a function may run on an event unless its
+	// version says otherwise [10s].
+	EventTimeout time.Duration
+	// Limits are what a function gets unless its version says otherwise.
+	// TimeoutMs is EventTimeout's; zero fields take the sandbox's defaults.
+	Limits outlet.FunctionLimits
+	// AllowedHosts applies to tenants that have no list of their own; empty
+	// allows any public host.
+	AllowedHosts []string
+	// CacheTTL bounds how long a change made through another node goes
+	// unseen here [5s]; changes made through this node are seen at once.
+	CacheTTL time.Duration
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	Now      func() time.Time
+}
+
+// Service runs functions. It is safe for concurrent use.
+type Service struct {
+	cfg     Config
+	store   Store
+	sandbox *sandbox.Sandbox
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	client  *http.Client // for sync endpoints
+	logs    *groupcommit.Batcher[*outlet.Invocation]
+
+	hooks    *ttlCache[string, *hookDef]
+	bindings *ttlCache[bindingKey, *binding]
+	active   *ttlCache[bindingKey, *outlet.FunctionVersion]
+	tenants  *ttlCache[string, *tenantEnv]
+}
+
+type hookDef struct {
+	hook          *outlet.Hook
+	input, output *schema.Schema
+}
+
+type bindingKey struct{ tenant, name string }
+
+// binding is what serves one hook for one tenant.
+type binding struct {
+	endpoint  *outlet.HookEndpoint
+	functions []*outlet.FunctionVersion
+}
+
+// tenantEnv is what a tenant's functions run with.
+type tenantEnv struct {
+	secrets      map[string]string
+	allowedHosts []string
+}
+
+// New makes a Service; Close flushes its logs.
+func New(cfg Config) *Service {
+	if cfg.EventTimeout <= 0 {
+		cfg.EventTimeout = 10 * time.Second
+	}
+	if cfg.Limits.MemoryMB <= 0 {
+		cfg.Limits.MemoryMB = 64
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Service{
+		cfg: cfg, store: cfg.Store, sandbox: cfg.Sandbox, log: cfg.Logger, metrics: cfg.Metrics,
+		client:   syncClient(cfg.Policy),
+		hooks:    newTTLCache[string, *hookDef](cfg.CacheTTL),
+		bindings: newTTLCache[bindingKey, *binding](cfg.CacheTTL),
+		active:   newTTLCache[bindingKey, *outlet.FunctionVersion](cfg.CacheTTL),
+		tenants:  newTTLCache[string, *tenantEnv](cfg.CacheTTL),
+	}
+	s.logs = groupcommit.New(512, s.record)
+	return s
+}
+
+// Close records the logs still queued.
+func (s *Service) Close() { s.logs.Stop() }
+
+// Changed tells the service that what a tenant's functions run with changed
+// through this node: its functions, hooks, sync endpoints, secrets or
+// settings. Another node sees it within CacheTTL.
+func (s *Service) Changed(tenantID string) {
+	s.bindings.dropWhere(func(k bindingKey) bool { return k.tenant == tenantID })
+	s.active.dropWhere(func(k bindingKey) bool { return k.tenant == tenantID })
+	s.tenants.drop(tenantID)
+}
+
+// HookChanged tells the service that a hook's definition changed.
+func (s *Service) HookChanged(name string) {
+	s.hooks.drop(name)
+	s.bindings.dropWhere(func(k bindingKey) bool { return k.name == name })
+}
+
+func (s *Service) hook(ctx context.Context, name string) (*hookDef, error) {
+	return s.hooks.get(name, func() (*hookDef, error) {
+		h, err := s.store.Hook(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		d := &hookDef{hook: h}
+		if h.InputSchema != nil {
+			if d.input, err = schema.Compile(h.InputSchema); err != nil {
+				return nil, err
+			}
+		}
+		if h.OutputSchema != nil {
+			if d.output, err = schema.Compile(h.OutputSchema); err != nil {
+				return nil, err
+			}
+		}
+		return d, nil
+	})
+}
+
+func (s *Service) binding(ctx context.Context, tenantID, hook string) (*binding, error) {
+	return s.bindings.get(bindingKey{tenantID, hook}, func() (*binding, error) {
+		ep, err := s.store.HookEndpoint(ctx, tenantID, hook)
+		switch {
+		case err == nil:
+			return &binding{endpoint: ep}, nil
+		case outlet.ErrorCode(err) != outlet.ENOTFOUND:
+			return nil, err
+		}
+		fns, err := s.store.HookFunctions(ctx, tenantID, hook)
+		if err != nil {
+			return nil, err
+		}
+		return &binding{functions: fns}, nil
+	})
+}
+
+// env returns the tenant's decrypted secrets and its allowed hosts.
+func (s *Service) env(ctx context.Context, tenantID string) (*tenantEnv, error) {
+	return s.tenants.get(tenantID, func() (*tenantEnv, error) {
+		t, err := s.store.Tenant(ctx, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		sealed, err := s.store.SealedSecrets(ctx, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		env := &tenantEnv{secrets: make(map[string]string, len(sealed)), allowedHosts: t.AllowedHosts}
+		if len(env.allowedHosts) == 0 {
+			env.allowedHosts = s.cfg.AllowedHosts
+		}
+		for name, b := range sealed {
+			v, err := s.cfg.Secrets.Open(tenantID, name, b)
+			if err != nil {
+				s.log.Error("a secret doesn't open; functions run without it", "tenant", tenantID, "secret", name, "err", err)
+				continue
+			}
+			env.secrets[name] = v
+		}
+		return env, nil
+	})
+}
+
+// call is one function run, as the sandbox needs it.
+func (s *Service) call(v *outlet.FunctionVersion, env *tenantEnv, input json.RawMessage, timeout time.Duration) sandbox.Call {
+	lim := s.limits(v)
+	lim.Timeout = timeout
+	lim.Fetch.AllowedHosts = env.allowedHosts
+	return sandbox.Call{Function: Sandboxed(v), Input: input, Secrets: env.secrets, Limits: lim}
+}
+
+// limits are the version's own limits, else the operator's.
+func (s *Service) limits(v *outlet.FunctionVersion) sandbox.Limits {
+	return SandboxLimits(v.Limits, s.cfg.Limits)
+}
+
+// SandboxLimits are the sandbox limits of a function with its own limits
+// and the operator's: its own where set, else the operator's, else the
+// sandbox's defaults. The timeout is the caller's to set. outlet dev uses
+// it too, so a local run is limited as the server would limit it.
+func SandboxLimits(own, operator outlet.FunctionLimits) sandbox.Limits {
+	pick := func(own, operator int) int {
+		if own > 0 {
+			return own
+		}
+		return operator
+	}
+	l, d := own, operator
+	return sandbox.Limits{
+		MemoryMB:  pick(l.MemoryMB, d.MemoryMB),
+		MaxFrames: pick(l.StackFrames, d.StackFrames),
+		MaxInput:  pick(l.MaxInputKB, d.MaxInputKB) << 10,
+		MaxOutput: pick(l.MaxOutputKB, d.MaxOutputKB) << 10,
+		MaxLogs:   pick(l.MaxLogsKB, d.MaxLogsKB) << 10,
+	}
+}
+
+// Sandboxed is the sandbox's view of a function version.
+func Sandboxed(v *outlet.FunctionVersion) sandbox.Function {
+	return sandbox.Function{Tenant: v.TenantID, Name: v.Function, Version: v.Version, Runtime: v.Runtime, Code: v.Code, SHA256: v.SHA256}
+}
+
+// run runs one function and keeps its log.
+func (s *Service) run(ctx context.Context, c sandbox.Call, trigger, ref string) sandbox.Result {
+	started := s.cfg.Now()
+	res := s.sandbox.Run(ctx, c)
+	outcome := outcomeOf(res.Error)
+	s.metrics.Invocations.WithLabelValues(trigger, outcome).Inc()
+	s.metrics.InvokeSeconds.WithLabelValues(c.Function.Runtime).Observe(res.Duration.Seconds())
+	inv := &outlet.Invocation{
+		TenantID: c.Function.Tenant, Function: c.Function.Name, Version: c.Function.Version, Trigger: trigger, TriggerRef: ref,
+		StartedAt: started.UTC().Truncate(time.Millisecond), DurationMs: res.Duration.Milliseconds(), Outcome: outcome,
+		Logs: res.Logs, Truncated: res.LogsTruncated,
+	}
+	if res.Error != nil {
+		inv.Error = res.Error.Message
+	}
+	if !s.logs.TryAdd(inv) {
+		s.metrics.LogsDropped.Inc()
+	}
+	return res
+}
+
+// record stores a batch of invocation logs. Logs are worth less than the
+// request that made them: they are written after answering, and dropped if
+// the store can't take them.
+func (s *Service) record(batch []*outlet.Invocation) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.store.RecordInvocations(ctx, batch); err != nil {
+		s.metrics.LogsDropped.Add(float64(len(batch)))
+		s.log.Error("recording function logs failed", "count", len(batch), "err", err)
+	}
+}

@@ -1,0 +1,121 @@
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/sandbox"
+)
+
+// HookResult is the answer to a hook invocation, as the contract shapes it.
+type HookResult struct {
+	Output     json.RawMessage `json:"output"`
+	Error      *sandbox.Error  `json:"error"`
+	DurationMs int64           `json:"duration_ms"`
+	// ServedBy says what answered: "functions", "endpoint", or "passthrough"
+	// when nothing of the tenant's serves the hook.
+	ServedBy string `json:"served_by"`
+}
+
+// Served-by values.
+const (
+	ServedByFunctions   = "functions"
+	ServedByEndpoint    = "endpoint"
+	ServedByPassthrough = "passthrough"
+)
+
+// Invoke serves one call of a hook for a tenant, within the hook's deadline.
+// The tenant's functions that serve the hook run as a chain, each one's
+// output the next one's input; or the tenant's sync endpoint answers; or,
+// with neither, the input passes through. When the tenant's code fails, the
+// hook's on_error decides the output: the input unchanged, or null.
+//
+// Only problems of the caller are errors (an unknown hook or tenant, input
+// that doesn't match the hook's schema); failures of the tenant's code are in
+// the result.
+func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input json.RawMessage) (*HookResult, error) {
+	start := time.Now()
+	def, err := s.hook(ctx, hookName)
+	if err != nil {
+		return nil, err
+	}
+	h := def.hook
+	if def.input != nil {
+		if err := def.input.Validate(input, "input"); err != nil {
+			return nil, err
+		}
+	}
+	b, err := s.binding(ctx, tenantID, hookName)
+	if err != nil {
+		return nil, err
+	}
+	if b.endpoint == nil && len(b.functions) == 0 {
+		if _, err := s.env(ctx, tenantID); err != nil {
+			return nil, err // an unknown tenant is the caller's problem, even with nothing bound
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(h.TimeoutMs)*time.Millisecond)
+	defer cancel()
+
+	res := &HookResult{ServedBy: ServedByPassthrough}
+	var out json.RawMessage
+	var ferr *sandbox.Error
+	switch {
+	case b.endpoint != nil:
+		res.ServedBy = ServedByEndpoint
+		out, ferr = s.callEndpoint(ctx, b.endpoint, input, h.TimeoutMs)
+	case len(b.functions) > 0:
+		res.ServedBy = ServedByFunctions
+		out, ferr = s.chain(ctx, tenantID, h, b.functions, input)
+	default:
+		out = input
+	}
+	if ferr == nil && def.output != nil && res.ServedBy != ServedByPassthrough {
+		if err := def.output.Validate(out, "the output"); err != nil {
+			ferr = &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: outlet.ErrorMessage(err)}
+		}
+	}
+	if ferr != nil {
+		res.Error = ferr
+		if h.OnError == outlet.FailOpen {
+			out = input
+		} else {
+			out = json.RawMessage("null")
+		}
+	}
+	res.Output = out
+	res.DurationMs = time.Since(start).Milliseconds()
+	outcome := "ok"
+	if ferr != nil {
+		outcome = ferr.Code
+	}
+	s.metrics.HookCalls.WithLabelValues(res.ServedBy, outcome).Inc()
+	return res, nil
+}
+
+// chain runs the functions in order, each on the output of the one before.
+func (s *Service) chain(ctx context.Context, tenantID string, h *outlet.Hook, fns []*outlet.FunctionVersion, input json.RawMessage) (json.RawMessage, *sandbox.Error) {
+	env, err := s.env(ctx, tenantID)
+	if err != nil {
+		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "can't read the tenant's secrets: " + outlet.ErrorMessage(err)}
+	}
+	deadline, _ := ctx.Deadline()
+	cur := input
+	for _, v := range fns {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, &sandbox.Error{Code: sandbox.CodeTimeout, Message: "the hook's deadline of " + (time.Duration(h.TimeoutMs) * time.Millisecond).String() + " passed before function " + v.Function + " could run"}
+		}
+		res := s.run(ctx, s.call(v, env, cur, left), outlet.TriggerHook, h.Name)
+		if res.Error != nil {
+			if len(fns) > 1 {
+				res.Error.Message = "function " + v.Function + ": " + res.Error.Message
+			}
+			return nil, res.Error
+		}
+		cur = res.Output
+	}
+	return cur, nil
+}

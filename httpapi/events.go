@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/metrics"
+)
+
+type publisher interface {
+	Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishResult, error)
+}
+
+type eventsAPI struct {
+	store     outlet.EventStore
+	publisher publisher
+	types     *eventTypes
+	maxData   int
+	strict    bool
+	metrics   *metrics.Metrics
+	now       func() time.Time
+}
+
+func (a *eventsAPI) routes(s *Server) {
+	s.handle("POST /v1/tenants/{tenant}/events", tenantScope, a.publish)
+	s.handle("GET /v1/tenants/{tenant}/events", tenantScope, a.list)
+	s.handle("GET /v1/tenants/{tenant}/events/{id}", tenantScope, a.get)
+}
+
+type publishRequest struct {
+	ID        *string         `json:"id"`
+	Type      string          `json:"type"`
+	Data      json.RawMessage `json:"data"`
+	Timestamp *timeField      `json:"timestamp"`
+}
+
+type publishAnswer struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Timestamp  time.Time `json:"timestamp"`
+	CreatedAt  time.Time `json:"created_at"`
+	Deliveries int       `json:"deliveries"`
+	Replayed   bool      `json:"replayed"`
+}
+
+func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(r, int64(a.maxData)+64<<10)
+	if outlet.ErrorCode(err) == outlet.ETOOLARGE {
+		return outlet.Errorf(outlet.ETOOLARGE, "request body is too large: event data is limited to %d bytes (--max-event-size)", a.maxData)
+	}
+	if err != nil {
+		return err
+	}
+	var req publishRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return err
+	}
+	ev, err := a.event(r, &req)
+	if err != nil {
+		return err
+	}
+	res, err := a.publisher.Publish(r.Context(), ev)
+	if err != nil {
+		return err
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	e := res.Event
+	writeJSON(w, http.StatusAccepted, publishAnswer{ID: e.ID, Type: e.Type, Timestamp: e.Timestamp, CreatedAt: e.CreatedAt,
+		Deliveries: res.Deliveries, Replayed: res.Replayed})
+	return nil
+}
+
+// event checks a publish request and builds the event it asks for.
+func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, error) {
+	if req.Type == "" {
+		return nil, outlet.Errorf(outlet.EINVALID, "type is required, e.g. \"invoice.paid\"")
+	}
+	if err := outlet.ValidateEventTypeName(req.Type); err != nil {
+		return nil, err
+	}
+	if len(req.Data) == 0 || string(req.Data) == "null" {
+		return nil, outlet.Errorf(outlet.EINVALID, "data is required: the JSON value receivers get as \"data\"")
+	}
+	var data bytes.Buffer
+	if err := json.Compact(&data, req.Data); err != nil {
+		return nil, outlet.Errorf(outlet.EMALFORMED, "data is not valid JSON: %v", err)
+	}
+	if data.Len() > a.maxData {
+		return nil, outlet.Errorf(outlet.ETOOLARGE, "data is %d bytes; the limit is %d (--max-event-size)", data.Len(), a.maxData)
+	}
+	typ, err := a.types.get(r.Context(), req.Type)
+	if err != nil {
+		return nil, err
+	}
+	if !typ.exists && a.strict {
+		return nil, outlet.Errorf(outlet.EINVALID, "event type %q is not in the catalog; create it with POST /v1/event-types first", req.Type)
+	}
+	if typ.schema != nil {
+		if err := typ.schema.Validate(data.Bytes(), "data"); err != nil {
+			return nil, err
+		}
+	}
+	now := a.now()
+	ev := &outlet.Event{TenantID: r.PathValue("tenant"), Type: req.Type, Data: data.Bytes(), Timestamp: now, CreatedAt: now,
+		PayloadHash: outlet.ContentHash(req.Type, data.Bytes())}
+	if req.Timestamp != nil {
+		ev.Timestamp = req.Timestamp.UTC()
+	}
+	if req.ID != nil {
+		if err := outlet.ValidateCallerEventID(*req.ID); err != nil {
+			return nil, err
+		}
+		ev.ID = *req.ID
+	} else {
+		ev.ID = outlet.NewID(outlet.PrefixEvent)
+	}
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		if err := outlet.ValidateIdempotencyKey(k); err != nil {
+			return nil, err
+		}
+		ev.IdempotencyKey = k
+	}
+	return ev, nil
+}
+
+func (a *eventsAPI) list(w http.ResponseWriter, r *http.Request) error {
+	var f outlet.EventFilter
+	var err error
+	if f.Page, err = pageParams(r); err != nil {
+		return err
+	}
+	f.Type = r.URL.Query().Get("type")
+	if f.Since, err = timeParam(r, "since"); err != nil {
+		return err
+	}
+	if f.Before, err = timeParam(r, "before"); err != nil {
+		return err
+	}
+	evs, next, err := a.store.ListEvents(r.Context(), r.PathValue("tenant"), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(evs, next))
+	return nil
+}
+
+func (a *eventsAPI) get(w http.ResponseWriter, r *http.Request) error {
+	ev, err := a.store.Event(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ev)
+	return nil
+}

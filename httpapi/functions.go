@@ -1,0 +1,271 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/functions"
+)
+
+type functionsAPI struct {
+	store interface {
+		outlet.FunctionStore
+		outlet.InvocationStore
+		Hook(ctx context.Context, name string) (*outlet.Hook, error)
+	}
+	fns    Functions
+	maxima outlet.FunctionLimits
+	now    func() time.Time
+}
+
+func (a *functionsAPI) routes(s *Server) {
+	s.handle("PUT /v1/tenants/{tenant}/functions/{name}", tenantScope, a.deploy)
+	s.handle("GET /v1/tenants/{tenant}/functions", tenantScope, a.list)
+	s.handle("GET /v1/tenants/{tenant}/functions/{name}", tenantScope, a.get)
+	s.handle("DELETE /v1/tenants/{tenant}/functions/{name}", tenantScope, a.delete)
+	s.handle("GET /v1/tenants/{tenant}/functions/{name}/versions", tenantScope, a.versions)
+	s.handle("GET /v1/tenants/{tenant}/functions/{name}/versions/{version}", tenantScope, a.version)
+	s.handle("POST /v1/tenants/{tenant}/functions/{name}/rollback", tenantScope, a.rollback)
+	s.handle("POST /v1/tenants/{tenant}/functions/{name}/test", tenantScope, a.test)
+	s.handle("GET /v1/tenants/{tenant}/functions/{name}/logs", tenantScope, a.logs)
+}
+
+// maxDeploy caps a deploy's body: a Wasm binary at the code limit, in base64.
+const maxDeploy = outlet.MaxFunctionCode*4/3 + 64<<10
+
+type deployRequest struct {
+	Runtime     string   `json:"runtime"`
+	Code        *string  `json:"code"`
+	Wasm        *string  `json:"wasm"` // base64
+	Events      []string `json:"events"`
+	Hooks       []string `json:"hooks"`
+	TimeoutMs   int      `json:"timeout_ms"`
+	MemoryMB    int      `json:"memory_mb"`
+	StackFrames int      `json:"stack_frames"`
+	MaxInputKB  int      `json:"max_input_kb"`
+	MaxOutputKB int      `json:"max_output_kb"`
+	MaxLogsKB   int      `json:"max_logs_kb"`
+}
+
+// versionView shows a version; source only where asked for.
+type versionView struct {
+	*outlet.FunctionVersion
+	Name string `json:"name"`
+}
+
+func (a *functionsAPI) deploy(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(r, maxDeploy)
+	if err != nil {
+		return err
+	}
+	var req deployRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return err
+	}
+	v := &outlet.FunctionVersion{
+		TenantID: r.PathValue("tenant"), Function: r.PathValue("name"), Runtime: req.Runtime,
+		Events: orEmpty(req.Events), Hooks: orEmpty(req.Hooks),
+		Limits: outlet.FunctionLimits{TimeoutMs: req.TimeoutMs, MemoryMB: req.MemoryMB, StackFrames: req.StackFrames,
+			MaxInputKB: req.MaxInputKB, MaxOutputKB: req.MaxOutputKB, MaxLogsKB: req.MaxLogsKB},
+	}
+	switch req.Runtime {
+	case outlet.RuntimeWasm:
+		if req.Wasm == nil || req.Code != nil {
+			return outlet.Errorf(outlet.EINVALID, "a wasm function is deployed with \"wasm\": the module's bytes in base64, and no \"code\"")
+		}
+		if v.Code, err = base64.StdEncoding.DecodeString(*req.Wasm); err != nil {
+			return outlet.Errorf(outlet.EINVALID, "wasm is not valid base64: %v", err)
+		}
+	case outlet.RuntimeJavaScript, outlet.RuntimeTypeScript:
+		if req.Code == nil || req.Wasm != nil {
+			return outlet.Errorf(outlet.EINVALID, "a %s function is deployed with \"code\": its source, and no \"wasm\"", req.Runtime)
+		}
+		v.Code = []byte(*req.Code)
+	}
+	if err := v.Validate(a.maxima); err != nil {
+		return err
+	}
+	if len(v.Code) == 0 {
+		return outlet.Errorf(outlet.EINVALID, "the function's code is empty")
+	}
+	if err := a.fns.Deploy(r.Context(), a.store, v); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if v.Version == 1 {
+		status = http.StatusCreated
+	}
+	v.Source = ""
+	writeJSON(w, status, versionView{FunctionVersion: v, Name: v.Function})
+	return nil
+}
+
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func (a *functionsAPI) list(w http.ResponseWriter, r *http.Request) error {
+	fs, err := a.store.ListFunctions(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(fs, ""))
+	return nil
+}
+
+func (a *functionsAPI) get(w http.ResponseWriter, r *http.Request) error {
+	f, err := a.store.Function(r.Context(), r.PathValue("tenant"), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+func (a *functionsAPI) delete(w http.ResponseWriter, r *http.Request) error {
+	if err := a.store.DeleteFunction(r.Context(), r.PathValue("tenant"), r.PathValue("name")); err != nil {
+		return err
+	}
+	a.fns.Changed(r.PathValue("tenant"))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *functionsAPI) versions(w http.ResponseWriter, r *http.Request) error {
+	vs, err := a.store.ListFunctionVersions(r.Context(), r.PathValue("tenant"), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	out := make([]versionView, len(vs))
+	for i, v := range vs {
+		out[i] = versionView{FunctionVersion: v, Name: v.Function}
+	}
+	writeJSON(w, http.StatusOK, listOf(out, ""))
+	return nil
+}
+
+func versionParam(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, outlet.Errorf(outlet.EINVALID, "version %q is not a version number (1, 2, …)", s)
+	}
+	return n, nil
+}
+
+func (a *functionsAPI) version(w http.ResponseWriter, r *http.Request) error {
+	n, err := versionParam(r.PathValue("version"))
+	if err != nil {
+		return err
+	}
+	v, err := a.store.FunctionVersion(r.Context(), r.PathValue("tenant"), r.PathValue("name"), n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, versionView{FunctionVersion: v, Name: v.Function})
+	return nil
+}
+
+func (a *functionsAPI) rollback(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Version int `json:"version"`
+	}
+	if err := decodeRequest(r, &req, false); err != nil {
+		return err
+	}
+	if req.Version < 1 {
+		return outlet.Errorf(outlet.EINVALID, "version is required: the number of the version to make active again (see .../versions)")
+	}
+	tenantID, name := r.PathValue("tenant"), r.PathValue("name")
+	f, err := a.store.ActivateFunctionVersion(r.Context(), tenantID, name, req.Version, a.now())
+	if err != nil {
+		return err
+	}
+	a.fns.Changed(tenantID)
+	if v, err := a.store.FunctionVersion(r.Context(), tenantID, name, req.Version); err == nil {
+		a.fns.Prewarm(v)
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+func (a *functionsAPI) test(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Event *struct {
+			Type      string          `json:"type"`
+			Data      json.RawMessage `json:"data"`
+			Timestamp *timeField      `json:"timestamp"`
+		} `json:"event"`
+		Input   json.RawMessage `json:"input"`
+		Hook    string          `json:"hook"`
+		Version int             `json:"version"`
+	}
+	if err := decodeRequest(r, &req, false); err != nil {
+		return err
+	}
+	var input json.RawMessage
+	switch {
+	case req.Event != nil && req.Input == nil:
+		if req.Event.Type == "" {
+			return outlet.Errorf(outlet.EINVALID, "event.type is required, e.g. \"invoice.paid\"")
+		}
+		if err := outlet.ValidateEventTypeName(req.Event.Type); err != nil {
+			return err
+		}
+		if len(req.Event.Data) == 0 {
+			return outlet.Errorf(outlet.EINVALID, "event.data is required")
+		}
+		at := a.now()
+		if req.Event.Timestamp != nil {
+			at = req.Event.Timestamp.Time
+		}
+		input = functions.EventBody(req.Event.Type, req.Event.Data, at)
+	case req.Input != nil && req.Event == nil:
+		input = req.Input
+	default:
+		return outlet.Errorf(outlet.EINVALID, "give either \"event\" ({\"type\", \"data\"}: run as on a published event) or \"input\" (run as at a hook)")
+	}
+	if req.Version < 0 {
+		return outlet.Errorf(outlet.EINVALID, "version %d is not a version number; leave it out for the active version", req.Version)
+	}
+	var timeout time.Duration
+	if req.Hook != "" {
+		h, err := a.store.Hook(r.Context(), req.Hook)
+		if outlet.ErrorCode(err) == outlet.ENOTFOUND {
+			// The function is found; what the body names isn't.
+			return outlet.Errorf(outlet.EINVALID, "hook %q is not declared; see the hooks you can serve with GET /v1/tenants/%s/hooks", req.Hook, r.PathValue("tenant"))
+		}
+		if err != nil {
+			return err
+		}
+		timeout = time.Duration(h.TimeoutMs) * time.Millisecond
+	}
+	res, err := a.fns.Test(r.Context(), r.PathValue("tenant"), r.PathValue("name"), req.Version, input, timeout)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (a *functionsAPI) logs(w http.ResponseWriter, r *http.Request) error {
+	var f outlet.InvocationFilter
+	var err error
+	if f.Page, err = pageParams(r); err != nil {
+		return err
+	}
+	f.After = r.URL.Query().Get("after")
+	invs, next, err := a.store.ListInvocations(r.Context(), r.PathValue("tenant"), r.PathValue("name"), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listOf(invs, next))
+	return nil
+}

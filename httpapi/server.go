@@ -1,0 +1,241 @@
+// Package httpapi is Outlet's HTTP API: routes, authentication, and the
+// mapping of errors to statuses.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/metrics"
+)
+
+// Dispatcher is what the API needs of the delivery engine.
+type Dispatcher interface {
+	Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishResult, error)
+	Retry(ctx context.Context, tenantID, deliveryID string) (*outlet.Delivery, error)
+	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) (int, error)
+	CheckURL(raw string) error
+}
+
+// Config is what the API is built from.
+type Config struct {
+	AdminKey   string
+	Store      outlet.Store
+	Dispatcher Dispatcher
+	// MaxEventSize caps the data of one published event, in bytes.
+	MaxEventSize int
+	// StrictEventTypes refuses events of types not in the catalog.
+	StrictEventTypes bool
+	// Functions runs tenants' functions and hooks.
+	Functions Functions
+	// FunctionMaxima are the most a deploy may ask for.
+	FunctionMaxima outlet.FunctionLimits
+	// CacheTTL bounds how long a revoked key or a changed schema made on
+	// another node goes unnoticed here.
+	CacheTTL time.Duration
+	// Ready reports whether this node can take work.
+	Ready   func(ctx context.Context) error
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	Now     func() time.Time
+}
+
+// Server serves the API.
+type Server struct {
+	mux     *http.ServeMux
+	routes  []Route
+	auth    *authenticator
+	log     *slog.Logger
+	metrics *metrics.Metrics
+}
+
+// New builds the API.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	clock := cfg.Now
+	// Stores keep milliseconds; answering with the same precision means a
+	// record reads the same when created and when fetched.
+	cfg.Now = func() time.Time { return clock().UTC().Truncate(time.Millisecond) }
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxEventSize == 0 {
+		cfg.MaxEventSize = 256 << 10
+	}
+	cfg.FunctionMaxima = withMaxima(cfg.FunctionMaxima)
+	s := &Server{
+		mux: http.NewServeMux(),
+		auth: &authenticator{adminHash: outlet.HashAPIKey(cfg.AdminKey), keys: cfg.Store, ttl: cfg.CacheTTL, now: cfg.Now,
+			cache: map[string]*keyEntry{}},
+		log:     cfg.Logger,
+		metrics: cfg.Metrics,
+	}
+	types := &eventTypes{store: cfg.Store, ttl: cfg.CacheTTL, now: cfg.Now, entries: map[string]*typeEntry{}}
+	(&tenantsAPI{store: cfg.Store, auth: s.auth, fns: cfg.Functions, now: cfg.Now}).routes(s)
+	(&eventTypesAPI{store: cfg.Store, tenants: cfg.Store, cache: types, now: cfg.Now}).routes(s)
+	(&endpointsAPI{store: cfg.Store, urls: cfg.Dispatcher, recover: cfg.Dispatcher, now: cfg.Now}).routes(s)
+	(&eventsAPI{store: cfg.Store, publisher: cfg.Dispatcher, types: types, maxData: cfg.MaxEventSize,
+		strict: cfg.StrictEventTypes, metrics: cfg.Metrics, now: cfg.Now}).routes(s)
+	(&deliveriesAPI{store: cfg.Store, retrier: cfg.Dispatcher}).routes(s)
+	(&hooksAPI{store: cfg.Store, fns: cfg.Functions, urls: cfg.Dispatcher, now: cfg.Now}).routes(s)
+	(&functionsAPI{store: cfg.Store, fns: cfg.Functions, maxima: cfg.FunctionMaxima, now: cfg.Now}).routes(s)
+	(&secretsAPI{store: cfg.Store, fns: cfg.Functions, now: cfg.Now}).routes(s)
+	(&healthAPI{ready: cfg.Ready}).routes(s)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	s.routes = append(s.routes, Route{Pattern: "GET /metrics", Access: public.String()})
+	return s
+}
+
+// withMaxima fills the maxima an operator didn't set.
+func withMaxima(m outlet.FunctionLimits) outlet.FunctionLimits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&m.TimeoutMs, 60000)
+	def(&m.MemoryMB, 256)
+	def(&m.StackFrames, 5000)
+	def(&m.MaxInputKB, 1024)
+	def(&m.MaxOutputKB, 1024)
+	def(&m.MaxLogsKB, 16)
+	return m
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one route of the API and who may call it.
+type Route struct {
+	Pattern string // "METHOD /path/{param}"
+	Access  string // "admin", "tenant" (the admin or that tenant's keys) or "public"
+}
+
+// Routes lists every route the API serves, for documentation and for tests
+// that must cover them all.
+func (s *Server) Routes() []Route { return s.routes }
+
+// handle registers a route: it authenticates and authorizes the caller,
+// turns returned errors and panics into JSON error answers, and counts the
+// request under its pattern.
+func (s *Server) handle(pattern string, acc access, h handlerFunc) {
+	s.routes = append(s.routes, Route{Pattern: pattern, Access: acc.String()})
+	requests := s.metrics.RequestSeconds.WithLabelValues(pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeError(sw, r, s.log, fmt.Errorf("panic: %v", p))
+				}
+			}
+			requests.Observe(time.Since(start).Seconds())
+			s.metrics.Requests.WithLabelValues(pattern, strconv.Itoa(sw.status)).Inc()
+		}()
+		err := s.serve(sw, r, acc, h)
+		if err != nil {
+			writeError(sw, r, s.log, err)
+		}
+	})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, acc access, h handlerFunc) error {
+	if acc != public {
+		c, err := s.auth.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if err := authorize(c, acc, r.PathValue("tenant")); err != nil {
+			return err
+		}
+	}
+	return h(w, r)
+}
+
+// ServeHTTP answers unknown routes and wrong methods in the API's error
+// format too.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	// The mux would redirect a path with empty, "." or ".." segments to its
+	// clean form; the API answers such a path with an error instead.
+	clean := r.Method == http.MethodConnect || cleanPath(r.URL.EscapedPath()) == r.URL.EscapedPath()
+	if pattern != "" && clean {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if !clean {
+		writeError(w, r, s.log, outlet.Errorf(outlet.ENOTFOUND, "no route %s %s: a path may not have empty, \".\" or \"..\" segments; percent-encode any \"/\" inside an id", r.Method, r.URL.Path))
+		return
+	}
+	probe := &probeWriter{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)}})
+		return
+	}
+	writeError(w, r, s.log, outlet.Errorf(outlet.ENOTFOUND, "no route %s %s; see docs/api.md for the routes", r.Method, r.URL.Path))
+}
+
+// cleanPath is the canonical form of an escaped path, as http.ServeMux
+// computes it.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	// path.Clean drops a trailing slash; keep it.
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// probeWriter catches what the mux would answer to a request no route takes.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}

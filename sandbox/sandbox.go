@@ -1,0 +1,153 @@
+// Package sandbox runs tenants' functions: JavaScript and TypeScript in
+// QuickJS, Wasm (Extism plugins) in wazero. Each invocation runs within
+// limits — wall time, memory, stack, input, output and log sizes — and
+// exceeding one fails that invocation only. No engine instance is ever
+// shared between tenants or between versions of a function.
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Error codes of a failed invocation, as the contract names them.
+const (
+	CodeTimeout      = "timeout"
+	CodeMemoryLimit  = "memory_limit"
+	CodeRuntimeError = "runtime_error"
+)
+
+// Error is why an invocation failed.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Limits bound one invocation. Zero fields take the defaults in brackets.
+type Limits struct {
+	Timeout   time.Duration // wall time, waiting for fetch and timers included [10s]
+	MemoryMB  int           // the engine's heap (JavaScript) or linear memory (Wasm) [64]
+	MaxFrames int           // JavaScript call depth [5000]
+	MaxInput  int           // bytes of input [1 MiB]
+	MaxOutput int           // bytes of output [1 MiB]
+	MaxLogs   int           // bytes of console output kept [16 KiB]
+	Fetch     FetchLimits
+}
+
+// FetchLimits bound the outbound HTTP of one invocation.
+type FetchLimits struct {
+	MaxRequests  int           // per invocation [20]
+	Timeout      time.Duration // per request, within the invocation's time [5s]
+	MaxBody      int           // bytes of a response body read [1 MiB]
+	AllowedHosts []string      // the tenant's list; empty allows any public host
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = 10 * time.Second
+	}
+	def(&l.MemoryMB, 64)
+	def(&l.MaxFrames, 5000)
+	def(&l.MaxInput, 1<<20)
+	def(&l.MaxOutput, 1<<20)
+	def(&l.MaxLogs, 16<<10)
+	def(&l.Fetch.MaxRequests, 20)
+	def(&l.Fetch.MaxBody, 1<<20)
+	if l.Fetch.Timeout <= 0 {
+		l.Fetch.Timeout = 5 * time.Second
+	}
+	return l
+}
+
+// Function identifies the code to run. Code is what runs — a JavaScript
+// module, or a Wasm binary — and SHA256 names it, so engines can keep their
+// compiled form.
+type Function struct {
+	Tenant  string
+	Name    string
+	Version int
+	Runtime string
+	Code    []byte
+	SHA256  string
+}
+
+// Call is one invocation of a function.
+type Call struct {
+	Function Function
+	Input    json.RawMessage
+	Secrets  map[string]string
+	Limits   Limits
+}
+
+// Result is what an invocation came to. Output is set when Error is nil.
+type Result struct {
+	Output        json.RawMessage `json:"output"`
+	Error         *Error          `json:"error"`
+	Logs          string          `json:"logs"`
+	LogsTruncated bool            `json:"logs_truncated"`
+	Duration      time.Duration   `json:"-"`
+}
+
+// logBuffer keeps an invocation's console output up to a cap, with the
+// tenant's secret values masked.
+type logBuffer struct {
+	b         strings.Builder
+	max       int
+	truncated bool
+	mask      *strings.Replacer
+}
+
+// masker replaces every secret value in a text with [secret NAME]. Values
+// too short to be told from ordinary text are left alone.
+func masker(secrets map[string]string) *strings.Replacer {
+	var pairs []string
+	for name, v := range secrets {
+		if len(v) >= 4 {
+			pairs = append(pairs, v, "[secret "+name+"]")
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+func (l *logBuffer) add(level, line string) {
+	if l.mask != nil {
+		line = l.mask.Replace(line)
+	}
+	if level != "log" && level != "info" {
+		line = "[" + level + "] " + line
+	}
+	room := l.max - l.b.Len()
+	if room <= 0 {
+		l.truncated = true
+		return
+	}
+	if len(line)+1 > room {
+		line, l.truncated = line[:max(room-1, 0)], true
+	}
+	l.b.WriteString(line)
+	l.b.WriteByte('\n')
+}
+
+// maskText hides the secrets in a message that leaves the sandbox.
+func (l *logBuffer) maskText(s string) string {
+	if l.mask == nil {
+		return s
+	}
+	return l.mask.Replace(s)
+}

@@ -1,0 +1,247 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/outlethq/outlet"
+)
+
+const (
+	insertEventQuery = `INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`
+	insertDeliveryQuery = `INSERT INTO deliveries (tenant_id, event_seq, event_id, event_type, target_type, target_id,
+		status, next_attempt_at, lease_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`
+)
+
+const eventCols = `seq, id, tenant_id, type, timestamp, data, idempotency_key, payload_hash, created_at`
+
+func scanEvent(row scanner) (*outlet.Event, int64, error) {
+	var ev outlet.Event
+	var seq, ts, created int64
+	var data, key sql.NullString
+	if err := row.Scan(&seq, &ev.ID, &ev.TenantID, &ev.Type, &ts, &data, &key, &ev.PayloadHash, &created); err != nil {
+		return nil, 0, err
+	}
+	if data.Valid {
+		ev.Data = json.RawMessage(data.String)
+	}
+	ev.IdempotencyKey = key.String
+	ev.Timestamp, ev.CreatedAt = fromMs(ts), fromMs(created)
+	return &ev, seq, nil
+}
+
+func (s *Store) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishResult, error) {
+	results := make([]outlet.PublishResult, len(reqs))
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		p, err := s.newPublishTx(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		for i, r := range reqs {
+			res, err := p.publish(r)
+			if outlet.ErrorCode(err) == outlet.EINTERNAL {
+				return err
+			}
+			res.Err = err
+			results[i] = res
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// publishTx stores one batch of events inside one transaction.
+type publishTx struct {
+	s           *Store
+	ctx         context.Context
+	tx          *sql.Tx
+	now         time.Time
+	insertEvent *sql.Stmt
+	insertDlv   *sql.Stmt
+}
+
+func (s *Store) newPublishTx(ctx context.Context, tx *sql.Tx, now time.Time) (*publishTx, error) {
+	ins, err := s.stmt(ctx, tx, insertEventQuery)
+	if err != nil {
+		return nil, err
+	}
+	dlv, err := s.stmt(ctx, tx, insertDeliveryQuery)
+	if err != nil {
+		return nil, err
+	}
+	return &publishTx{s: s, ctx: ctx, tx: tx, now: now, insertEvent: ins, insertDlv: dlv}, nil
+}
+
+func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishResult, error) {
+	ev := r.Event
+	t, err := p.tenantTargets(ev.TenantID)
+	if err != nil {
+		return outlet.PublishResult{}, err
+	}
+	var key any
+	if ev.IdempotencyKey != "" {
+		key = ev.IdempotencyKey
+	}
+	var seq int64
+	err = p.insertEvent.QueryRowContext(p.ctx, ev.TenantID, ev.ID, ev.Type, ms(ev.Timestamp), string(ev.Data), key, ev.PayloadHash, ms(ev.CreatedAt)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p.replay(ev)
+	}
+	if err != nil {
+		return outlet.PublishResult{}, err
+	}
+	res := outlet.PublishResult{Event: ev}
+	for _, ep := range t.endpoints {
+		if ep.Accepts(ev.Type) {
+			if err := p.deliver(r, seq, &res, outlet.Target{Type: outlet.TargetEndpoint, ID: ep.ID}, ep); err != nil {
+				return outlet.PublishResult{}, err
+			}
+		}
+	}
+	for _, fn := range t.functions {
+		if outlet.MatchEventType(fn.events, ev.Type) {
+			if err := p.deliver(r, seq, &res, outlet.Target{Type: outlet.TargetFunction, ID: fn.name}, nil); err != nil {
+				return outlet.PublishResult{}, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// deliver creates one delivery of the event stored at seq, claimed for the
+// request's lease owner if it has one.
+func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.PublishResult, target outlet.Target, ep *outlet.Endpoint) error {
+	ev := r.Event
+	d := &outlet.Delivery{
+		TenantID: ev.TenantID, EventID: ev.ID, EventType: ev.Type, Target: target, Status: outlet.StatusPending,
+		Trigger: outlet.TriggerScheduled, CreatedAt: p.now, UpdatedAt: p.now,
+	}
+	due, owner := p.now, any(nil)
+	if r.LeaseOwner != "" {
+		due, owner = r.LeaseUntil, r.LeaseOwner
+		d.InFlight = true
+	} else {
+		d.NextAttemptAt = &due
+	}
+	ins, err := p.insertDlv.ExecContext(p.ctx, d.TenantID, seq, d.EventID, d.EventType, d.Target.Type, d.Target.ID,
+		ms(due), owner, ms(p.now), ms(p.now))
+	if err != nil {
+		return err
+	}
+	dseq, err := ins.LastInsertId()
+	if err != nil {
+		return err
+	}
+	d.ID = p.s.ids.Encode(outlet.PrefixDelivery, dseq)
+	res.Deliveries++
+	if r.LeaseOwner != "" {
+		res.Claims = append(res.Claims, &outlet.Claim{Delivery: d, Event: ev, Endpoint: ep})
+	}
+	return nil
+}
+
+// replay answers a publish whose id or idempotency key is already taken: the
+// stored event if the content is the same, a conflict if not.
+func (p *publishTx) replay(ev *outlet.Event) (outlet.PublishResult, error) {
+	var seqs []int64
+	found, err := collect(p.ctx, p.tx, `SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND (id = ? OR idempotency_key = ?)`,
+		[]any{ev.TenantID, ev.ID, ev.IdempotencyKey}, func(r scanner) (*outlet.Event, error) {
+			old, seq, err := scanEvent(r)
+			seqs = append(seqs, seq)
+			return old, err
+		})
+	if err != nil {
+		return outlet.PublishResult{}, err
+	}
+	if len(found) == 1 && bytes.Equal(found[0].PayloadHash, ev.PayloadHash) {
+		res := outlet.PublishResult{Event: found[0], Replayed: true}
+		err := p.tx.QueryRowContext(p.ctx, `SELECT count(*) FROM deliveries WHERE event_seq = ?`, seqs[0]).Scan(&res.Deliveries)
+		return res, err
+	}
+	if ev.IdempotencyKey != "" {
+		return outlet.PublishResult{}, outlet.Errorf(outlet.ECONFLICT,
+			"Idempotency-Key %q (or event id %q) was already used for an event with different content; use a new key for a new event",
+			ev.IdempotencyKey, ev.ID)
+	}
+	return outlet.PublishResult{}, outlet.Errorf(outlet.ECONFLICT,
+		"event id %q already exists with different content; choose a new id for a new event", ev.ID)
+}
+
+// tenantTargets returns what the tenant's events fan out to; ENOTFOUND if
+// there is no such tenant. Only a miss of the fan-out cache reads the
+// database.
+func (p *publishTx) tenantTargets(tenantID string) (*targets, error) {
+	if t, ok := p.s.fanout.get(tenantID); ok {
+		return t, nil
+	}
+	var n int
+	if err := p.tx.QueryRowContext(p.ctx, `SELECT count(*) FROM tenants WHERE id = ?`, tenantID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, notFound("tenant", tenantID)
+	}
+	t := &targets{}
+	var err error
+	t.endpoints, err = collect(p.ctx, p.tx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND disabled = 0 ORDER BY rowid`,
+		[]any{tenantID}, func(r scanner) (*outlet.Endpoint, error) {
+			ep, _, err := scanEndpoint(r)
+			return ep, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	t.functions, err = collect(p.ctx, p.tx, `SELECT f.name, v.events FROM functions f
+		JOIN function_versions v ON v.tenant_id = f.tenant_id AND v.function = f.name AND v.version = f.active_version
+		WHERE f.tenant_id = ? AND v.events != '[]' ORDER BY f.created_at, f.rowid`,
+		[]any{tenantID}, func(r scanner) (eventFunction, error) {
+			var fn eventFunction
+			var events string
+			if err := r.Scan(&fn.name, &events); err != nil {
+				return fn, err
+			}
+			return fn, json.Unmarshal([]byte(events), &fn.events)
+		})
+	if err != nil {
+		return nil, err
+	}
+	p.s.fanout.put(tenantID, t)
+	return t, nil
+}
+
+func (s *Store) Event(ctx context.Context, tenantID, id string) (*outlet.Event, error) {
+	ev, _, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("event", id)
+	}
+	return ev, dbErr(err)
+}
+
+func (s *Store) ListEvents(ctx context.Context, tenantID string, f outlet.EventFilter) ([]*outlet.Event, string, error) {
+	page, err := f.Page.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.Tenant(ctx, tenantID); err != nil {
+		return nil, "", err
+	}
+	conds, args := []string{"tenant_id = ?"}, []any{tenantID}
+	if f.Type != "" {
+		conds, args = append(conds, "type = ?"), append(args, f.Type)
+	}
+	if !f.Since.IsZero() {
+		conds, args = append(conds, "created_at >= ?"), append(args, ms(f.Since))
+	}
+	if !f.Before.IsZero() {
+		conds, args = append(conds, "created_at < ?"), append(args, ms(f.Before))
+	}
+	return listPage(ctx, s.r, `SELECT `+eventCols+` FROM events`, conds, "seq", page, args, scanEvent)
+}

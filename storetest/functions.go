@@ -1,0 +1,859 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/outlethq/outlet"
+)
+
+// newVersion is a JavaScript version of the named function, bound to no event
+// and no hook. Each call makes different code.
+func newVersion(tenantID, name string) *outlet.FunctionVersion {
+	src := fmt.Sprintf("// %s\nexport default async (event, ctx) => { ctx.log(\"Zoë\"); return {ok: true} }\n", outlet.NewID(""))
+	v := &outlet.FunctionVersion{
+		TenantID: tenantID,
+		Function: name,
+		Runtime:  outlet.RuntimeJavaScript,
+		Source:   src,
+		Code:     []byte(src),
+		Limits:   outlet.FunctionLimits{TimeoutMs: 5000, MemoryMB: 64},
+	}
+	v.Seal()
+	return v
+}
+
+// deploy stores v as the function's next version at now and returns it with
+// its version number filled in.
+func (b *bundle) deploy(t *testing.T, v *outlet.FunctionVersion, now time.Time) *outlet.FunctionVersion {
+	t.Helper()
+	check(t, b.store.DeployFunction(b.ctx, v, now))
+	return v
+}
+
+// deployFor deploys a version of the function bound to event type filters.
+func (b *bundle) deployFor(t *testing.T, tenantID, name string, now time.Time, events ...string) *outlet.FunctionVersion {
+	t.Helper()
+	v := newVersion(tenantID, name)
+	v.Events = events
+	return b.deploy(t, v, now)
+}
+
+// deployServing deploys a version of the function that serves hooks.
+func (b *bundle) deployServing(t *testing.T, tenantID, name string, now time.Time, hooks ...string) *outlet.FunctionVersion {
+	t.Helper()
+	v := newVersion(tenantID, name)
+	v.Hooks = hooks
+	return b.deploy(t, v, now)
+}
+
+func (b *bundle) getFunction(t *testing.T, tenantID, name string) *outlet.Function {
+	t.Helper()
+	f, err := b.store.Function(b.ctx, tenantID, name)
+	check(t, err)
+	return f
+}
+
+func (b *bundle) getVersion(t *testing.T, tenantID, name string, version int) *outlet.FunctionVersion {
+	t.Helper()
+	v, err := b.store.FunctionVersion(b.ctx, tenantID, name, version)
+	check(t, err)
+	return v
+}
+
+func (b *bundle) activate(t *testing.T, tenantID, name string, version int, now time.Time) *outlet.Function {
+	t.Helper()
+	f, err := b.store.ActivateFunctionVersion(b.ctx, tenantID, name, version, now)
+	check(t, err)
+	return f
+}
+
+func (b *bundle) functions(t *testing.T, tenantID string) []*outlet.Function {
+	t.Helper()
+	fs, err := b.store.ListFunctions(b.ctx, tenantID)
+	check(t, err)
+	return fs
+}
+
+func (b *bundle) versions(t *testing.T, tenantID, name string) []*outlet.FunctionVersion {
+	t.Helper()
+	vs, err := b.store.ListFunctionVersions(b.ctx, tenantID, name)
+	check(t, err)
+	return vs
+}
+
+func (b *bundle) hookFunctions(t *testing.T, tenantID, hookName string) []*outlet.FunctionVersion {
+	t.Helper()
+	vs, err := b.store.HookFunctions(b.ctx, tenantID, hookName)
+	check(t, err)
+	return vs
+}
+
+// wantFunction compares a function with what its active version v and the
+// times of its first and last change make it.
+func wantFunction(t *testing.T, got *outlet.Function, v *outlet.FunctionVersion, latest int, created, updated time.Time) {
+	t.Helper()
+	wantEqual(t, "function tenant", got.TenantID, v.TenantID)
+	wantEqual(t, "function name", got.Name, v.Function)
+	wantEqual(t, "function active version", got.ActiveVersion, v.Version)
+	wantEqual(t, "function latest version", got.LatestVersion, latest)
+	wantEqual(t, "function runtime", got.Runtime, v.Runtime)
+	if !slices.Equal(got.Events, v.Events) {
+		t.Errorf("function events = %q; want %q", got.Events, v.Events)
+	}
+	if !slices.Equal(got.Hooks, v.Hooks) {
+		t.Errorf("function hooks = %q; want %q", got.Hooks, v.Hooks)
+	}
+	wantTime(t, "function created_at", got.CreatedAt, created)
+	wantTime(t, "function updated_at", got.UpdatedAt, updated)
+}
+
+// wantVersion compares a version as deployed at deployedAt; its code and
+// source must come back byte for byte when withCode, and be left out when not.
+func wantVersion(t *testing.T, got, want *outlet.FunctionVersion, active, withCode bool, deployedAt time.Time) {
+	t.Helper()
+	wantEqual(t, "version tenant", got.TenantID, want.TenantID)
+	wantEqual(t, "version function", got.Function, want.Function)
+	wantEqual(t, "version number", got.Version, want.Version)
+	wantEqual(t, "version runtime", got.Runtime, want.Runtime)
+	wantEqual(t, "version sha256", got.SHA256, want.SHA256)
+	if !slices.Equal(got.Events, want.Events) {
+		t.Errorf("version events = %q; want %q", got.Events, want.Events)
+	}
+	if !slices.Equal(got.Hooks, want.Hooks) {
+		t.Errorf("version hooks = %q; want %q", got.Hooks, want.Hooks)
+	}
+	wantEqual(t, "version limits", got.Limits, want.Limits)
+	wantEqual(t, "version active", got.Active, active)
+	wantTime(t, "version created_at", got.CreatedAt, deployedAt)
+	if withCode {
+		wantEqual(t, "version source", got.Source, want.Source)
+		if !bytes.Equal(got.Code, want.Code) {
+			t.Errorf("version code = %q; want %q", got.Code, want.Code)
+		}
+	} else if got.Source != "" || got.Code != nil {
+		t.Errorf("version %d listed with %d bytes of source and %d of code; want neither", got.Version, len(got.Source), len(got.Code))
+	}
+}
+
+func functionNames(fs []*outlet.Function) []string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func versionNumbers(vs []*outlet.FunctionVersion) []string {
+	out := []string{}
+	for _, v := range vs {
+		out = append(out, fmt.Sprint(v.Version))
+	}
+	return out
+}
+
+func versionNames(vs []*outlet.FunctionVersion) []string {
+	out := []string{}
+	for _, v := range vs {
+		out = append(out, fmt.Sprintf("%s@%d", v.Function, v.Version))
+	}
+	return out
+}
+
+// allBytes is a Wasm-like binary holding every byte value, NUL and invalid
+// UTF-8 included.
+func allBytes() []byte {
+	b := []byte("\x00asm\x01\x00\x00\x00")
+	for i := range 256 {
+		b = append(b, byte(i))
+	}
+	return b
+}
+
+func functionTests(t *testing.T, s suite) {
+	for _, tc := range []struct {
+		runtime string
+		source  string
+		code    []byte
+	}{
+		{outlet.RuntimeJavaScript, "export default () => 'Zoë'\n", []byte("export default () => 'Zoë'\n")},
+		{outlet.RuntimeTypeScript, "export default (e: Event): string => 'Zoë'\n", []byte("export default (e) => 'Zoë'\n")},
+		{outlet.RuntimeWasm, "", allBytes()},
+	} {
+		s.test(t, "a first "+tc.runtime+" deploy makes version 1 active with its source and code byte for byte", func(t *testing.T, b *bundle) {
+			b.tenant(t, "acme")
+			b.declare(t, discount)
+			v := &outlet.FunctionVersion{
+				TenantID: "acme", Function: "pricing", Runtime: tc.runtime, Source: tc.source, Code: tc.code,
+				Events: []string{"invoice.*", "customer.created"}, Hooks: []string{discount},
+				Limits: outlet.FunctionLimits{TimeoutMs: 1500, MemoryMB: 32},
+			}
+			v.Seal()
+			b.deploy(t, v, at(time.Minute))
+			wantEqual(t, "version filled in", v.Version, 1)
+			wantFunction(t, b.getFunction(t, "acme", "pricing"), v, 1, at(time.Minute), at(time.Minute))
+			wantVersion(t, b.getVersion(t, "acme", "pricing", 0), v, true, true, at(time.Minute))
+			wantVersion(t, b.getVersion(t, "acme", "pricing", 1), v, true, true, at(time.Minute))
+		})
+	}
+
+	s.test(t, "a version deployed without events, hooks or limits reads back with none", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		v := newVersion("acme", "pricing")
+		v.Limits = outlet.FunctionLimits{}
+		b.deploy(t, v, base)
+		got := b.getVersion(t, "acme", "pricing", 0)
+		wantVersion(t, got, v, true, true, base)
+		if len(got.Events) != 0 || len(got.Hooks) != 0 {
+			t.Errorf("version bound to events %q and hooks %q; want none", got.Events, got.Hooks)
+		}
+	})
+
+	s.test(t, "redeploying makes version 2 active and keeps version 1 as it was", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		v1 := b.deployFor(t, "acme", "pricing", base, paid)
+		v2 := newVersion("acme", "pricing")
+		v2.Runtime, v2.Source, v2.Code = outlet.RuntimeWasm, "", allBytes()
+		v2.Seal()
+		b.deploy(t, v2, at(time.Hour))
+		wantEqual(t, "version filled in", v2.Version, 2)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v2, 2, base, at(time.Hour))
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 0), v2, true, true, at(time.Hour))
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 2), v2, true, true, at(time.Hour))
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 1), v1, false, true, base)
+	})
+
+	s.test(t, "getting an unknown version, or any version of an unknown function, is ENOTFOUND", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.deploy(t, newVersion("acme", "pricing"), base)
+		for _, tc := range []struct {
+			name    string
+			version int
+		}{
+			{"pricing", 2},
+			{"pricing", -1},
+			{"nothing", 0},
+			{"nothing", 1},
+		} {
+			_, err := b.store.FunctionVersion(b.ctx, "acme", tc.name, tc.version)
+			if code := outlet.ErrorCode(err); code != outlet.ENOTFOUND {
+				t.Errorf("version %d of %q: error code %q; want %q", tc.version, tc.name, code, outlet.ENOTFOUND)
+			}
+		}
+		_, err := b.store.Function(b.ctx, "acme", "nothing")
+		wantCode(t, err, outlet.ENOTFOUND)
+		_, err = b.store.ListFunctionVersions(b.ctx, "acme", "nothing")
+		wantCode(t, err, outlet.ENOTFOUND)
+	})
+
+	s.test(t, "versions list newest first without code or source, with only the active one marked active", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		var deployed []*outlet.FunctionVersion
+		for i := range 3 {
+			deployed = append(deployed, b.deployFor(t, "acme", "pricing", at(time.Duration(i)*time.Hour), fmt.Sprintf("type%d.*", i)))
+		}
+		b.activate(t, "acme", "pricing", 2, at(5*time.Hour))
+		got := b.versions(t, "acme", "pricing")
+		wantIDs(t, "versions", versionNumbers(got), []string{"3", "2", "1"})
+		if len(got) == 3 {
+			for i, v := range got {
+				want := deployed[2-i]
+				wantVersion(t, v, want, want.Version == 2, false, at(time.Duration(want.Version-1)*time.Hour))
+			}
+		}
+	})
+
+	s.test(t, "rolling back makes an earlier version active and the function takes its runtime, events and hooks", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount, validate)
+		v1 := newVersion("acme", "pricing")
+		v1.Events, v1.Hooks = []string{paid}, []string{discount}
+		b.deploy(t, v1, base)
+		v2 := newVersion("acme", "pricing")
+		v2.Runtime, v2.Events, v2.Hooks = outlet.RuntimeTypeScript, []string{"customer.*"}, []string{validate}
+		b.deploy(t, v2, at(time.Hour))
+
+		got := b.activate(t, "acme", "pricing", 1, at(2*time.Hour))
+		wantFunction(t, got, v1, 2, base, at(2*time.Hour))
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v1, 2, base, at(2*time.Hour))
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 0), v1, true, true, base)
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 2), v2, false, true, at(time.Hour))
+
+		// Rolling forward again works the same way, and a new deploy
+		// numbers on from the latest version, not the active one.
+		wantFunction(t, b.activate(t, "acme", "pricing", 2, at(3*time.Hour)), v2, 2, base, at(3*time.Hour))
+		b.activate(t, "acme", "pricing", 1, at(4*time.Hour))
+		v3 := b.deploy(t, newVersion("acme", "pricing"), at(5*time.Hour))
+		wantEqual(t, "version after a rollback", v3.Version, 3)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v3, 3, base, at(5*time.Hour))
+	})
+
+	s.test(t, "activating the active version changes nothing but the update time", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		v := b.deployFor(t, "acme", "pricing", base, paid)
+		wantFunction(t, b.activate(t, "acme", "pricing", 1, at(time.Hour)), v, 1, base, at(time.Hour))
+	})
+
+	s.test(t, "activating an unknown version, or a version of an unknown function, is ENOTFOUND", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		v := b.deployFor(t, "acme", "pricing", base, paid)
+		for _, tc := range []struct {
+			name    string
+			version int
+		}{
+			{"pricing", 2},
+			{"pricing", 0},
+			{"nothing", 1},
+		} {
+			_, err := b.store.ActivateFunctionVersion(b.ctx, "acme", tc.name, tc.version, at(time.Hour))
+			if code := outlet.ErrorCode(err); code != outlet.ENOTFOUND {
+				t.Errorf("activating version %d of %q: error code %q; want %q", tc.version, tc.name, code, outlet.ENOTFOUND)
+			}
+		}
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v, 1, base, base)
+	})
+
+	s.test(t, "deploying for an unknown tenant is ENOTFOUND", func(t *testing.T, b *bundle) {
+		wantCode(t, b.store.DeployFunction(b.ctx, newVersion("nobody", "pricing"), base), outlet.ENOTFOUND)
+		b.tenant(t, "nobody")
+		wantIDs(t, "functions of a tenant created afterwards", functionNames(b.functions(t, "nobody")), []string{})
+	})
+
+	s.test(t, "deploying a version bound to an undeclared hook is EINVALID and stores nothing", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount)
+		first := newVersion("acme", "fresh")
+		first.Hooks = []string{discount, "no.such"}
+		wantCode(t, b.store.DeployFunction(b.ctx, first, base), outlet.EINVALID)
+		_, err := b.store.Function(b.ctx, "acme", "fresh")
+		wantCode(t, err, outlet.ENOTFOUND)
+
+		v1 := b.deployServing(t, "acme", "pricing", base, discount)
+		next := newVersion("acme", "pricing")
+		next.Hooks = []string{"no.such"}
+		wantCode(t, b.store.DeployFunction(b.ctx, next, at(time.Hour)), outlet.EINVALID)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v1, 1, base, base)
+		wantIDs(t, "versions", versionNumbers(b.versions(t, "acme", "pricing")), []string{"1"})
+		wantIDs(t, "functions", functionNames(b.functions(t, "acme")), []string{"pricing"})
+	})
+
+	s.test(t, "deploying a version bound to a hook the tenant serves with an endpoint is ECONFLICT and stores nothing", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount, validate)
+		b.putHookEndpoint(t, "acme", discount, base)
+		first := newVersion("acme", "fresh")
+		first.Hooks = []string{validate, discount}
+		wantCode(t, b.store.DeployFunction(b.ctx, first, base), outlet.ECONFLICT)
+		_, err := b.store.Function(b.ctx, "acme", "fresh")
+		wantCode(t, err, outlet.ENOTFOUND)
+
+		v1 := b.deployServing(t, "acme", "pricing", base, validate)
+		next := newVersion("acme", "pricing")
+		next.Hooks = []string{discount}
+		wantCode(t, b.store.DeployFunction(b.ctx, next, at(time.Hour)), outlet.ECONFLICT)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v1, 1, base, base)
+		wantIDs(t, "versions", versionNumbers(b.versions(t, "acme", "pricing")), []string{"1"})
+		b.getHookEndpoint(t, "acme", discount)
+	})
+
+	s.test(t, "activating a version bound to a hook the tenant now serves with an endpoint is ECONFLICT and changes nothing", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount)
+		b.deployServing(t, "acme", "pricing", base, discount)
+		v2 := b.deploy(t, newVersion("acme", "pricing"), at(time.Minute))
+		b.putHookEndpoint(t, "acme", discount, at(time.Hour))
+		_, err := b.store.ActivateFunctionVersion(b.ctx, "acme", "pricing", 1, at(2*time.Hour))
+		wantCode(t, err, outlet.ECONFLICT)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v2, 2, base, at(time.Minute))
+		wantEqual(t, "functions serving the hook", len(b.hookFunctions(t, "acme", discount)), 0)
+	})
+
+	s.test(t, "a tenant's functions list in the order they were first deployed without other tenants'", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		b.deploy(t, newVersion("acme", "zeta"), base)
+		b.deploy(t, newVersion("globex", "beta"), at(time.Minute))
+		b.deploy(t, newVersion("acme", "alpha"), at(2*time.Minute))
+		b.deploy(t, newVersion("acme", "zeta"), at(3*time.Minute)) // a redeploy doesn't move it
+		b.deploy(t, newVersion("acme", "mid"), at(4*time.Minute))
+		wantIDs(t, "acme's functions", functionNames(b.functions(t, "acme")), []string{"zeta", "alpha", "mid"})
+		wantIDs(t, "globex's functions", functionNames(b.functions(t, "globex")), []string{"beta"})
+		_, err := b.store.ListFunctions(b.ctx, "nobody")
+		wantCode(t, err, outlet.ENOTFOUND)
+	})
+
+	s.test(t, "functions first deployed in the same millisecond list in the order they were deployed", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount)
+		for _, name := range []string{"zeta", "alpha", "mid"} {
+			b.deployServing(t, "acme", name, base, discount)
+		}
+		wantIDs(t, "functions", functionNames(b.functions(t, "acme")), []string{"zeta", "alpha", "mid"})
+		wantIDs(t, "functions serving the hook", versionNames(b.hookFunctions(t, "acme", discount)), []string{"zeta@1", "alpha@1", "mid@1"})
+	})
+
+	s.test(t, "another tenant can't get, list, activate or delete a tenant's function", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		b.declare(t, discount)
+		v1 := b.deployServing(t, "acme", "pricing", base, discount)
+		v2 := b.deploy(t, newVersion("acme", "pricing"), at(time.Minute))
+		for _, op := range []struct {
+			name string
+			do   func() error
+		}{
+			{"get", func() error {
+				_, err := b.store.Function(b.ctx, "globex", "pricing")
+				return err
+			}},
+			{"get a version", func() error {
+				_, err := b.store.FunctionVersion(b.ctx, "globex", "pricing", 1)
+				return err
+			}},
+			{"get the active version", func() error {
+				_, err := b.store.FunctionVersion(b.ctx, "globex", "pricing", 0)
+				return err
+			}},
+			{"list versions", func() error {
+				_, err := b.store.ListFunctionVersions(b.ctx, "globex", "pricing")
+				return err
+			}},
+			{"activate", func() error {
+				_, err := b.store.ActivateFunctionVersion(b.ctx, "globex", "pricing", 1, at(time.Hour))
+				return err
+			}},
+			{"delete", func() error { return b.store.DeleteFunction(b.ctx, "globex", "pricing") }},
+		} {
+			if code := outlet.ErrorCode(op.do()); code != outlet.ENOTFOUND {
+				t.Errorf("%s by another tenant: error code %q; want %q", op.name, code, outlet.ENOTFOUND)
+			}
+		}
+		wantIDs(t, "globex's functions", functionNames(b.functions(t, "globex")), []string{})
+		wantEqual(t, "functions serving the hook for globex", len(b.hookFunctions(t, "globex", discount)), 0)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v2, 2, base, at(time.Minute))
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 1), v1, false, true, base)
+	})
+
+	s.test(t, "two tenants' functions of the same name are separate", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		ours := b.deployFor(t, "acme", "pricing", base, paid)
+		b.deployFor(t, "globex", "pricing", at(time.Minute), "customer.*")
+		theirs := b.deployFor(t, "globex", "pricing", at(2*time.Minute), "*")
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), ours, 1, base, base)
+		wantFunction(t, b.getFunction(t, "globex", "pricing"), theirs, 2, at(time.Minute), at(2*time.Minute))
+		check(t, b.store.DeleteFunction(b.ctx, "globex", "pricing"))
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), ours, 1, base, base)
+	})
+
+	s.test(t, "deleting a function deletes its versions, deliveries and invocations and nothing of another function's", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, paid)
+		b.deployFor(t, "acme", "pricing", at(time.Minute), paid)
+		b.deployFor(t, "acme", "audit", at(time.Minute), paid)
+		ep := b.endpoint(t, "acme")
+		ev := b.publish(t, newEvent("acme", paid, `{"amount":100}`, at(2*time.Minute))).Event
+		gone := b.functionDelivery(t, "acme", "pricing", ev.ID)
+		kept := b.functionDelivery(t, "acme", "audit", ev.ID)
+		b.complete(t, at(3*time.Minute), noDisable, retrying(gone, at(3*time.Minute), at(time.Hour)), retrying(kept, at(3*time.Minute), at(time.Hour)))
+		b.record(t, newInvocation("acme", "pricing", 2, at(3*time.Minute)), newInvocation("acme", "audit", 1, at(3*time.Minute)))
+
+		check(t, b.store.DeleteFunction(b.ctx, "acme", "pricing"))
+
+		_, err := b.store.Function(b.ctx, "acme", "pricing")
+		wantCode(t, err, outlet.ENOTFOUND)
+		for _, version := range []int{0, 1, 2} {
+			_, err = b.store.FunctionVersion(b.ctx, "acme", "pricing", version)
+			wantCode(t, err, outlet.ENOTFOUND)
+		}
+		_, err = b.store.Delivery(b.ctx, "acme", gone.ID)
+		wantCode(t, err, outlet.ENOTFOUND)
+		_, err = b.store.ListAttempts(b.ctx, "acme", gone.ID)
+		wantCode(t, err, outlet.ENOTFOUND)
+		_, _, err = b.store.ListInvocations(b.ctx, "acme", "pricing", outlet.InvocationFilter{})
+		wantCode(t, err, outlet.ENOTFOUND)
+		wantIDs(t, "functions left", functionNames(b.functions(t, "acme")), []string{"audit"})
+		wantEqual(t, "deliveries of the event left", len(b.deliveries(t, "acme", outlet.DeliveryFilter{EventID: ev.ID})), 2)
+		wantEqual(t, "attempts of audit's delivery", len(b.attempts(t, kept)), 1)
+		wantEqual(t, "audit's invocations", len(b.invocations(t, "acme", "audit", outlet.InvocationFilter{})), 1)
+		b.getEvent(t, "acme", ev.ID)
+		b.getEndpoint(t, ep)
+		wantCode(t, b.store.DeleteFunction(b.ctx, "acme", "pricing"), outlet.ENOTFOUND)
+
+		// Deployed again under its name, it starts afresh.
+		v := b.deployFor(t, "acme", "pricing", at(time.Hour), paid)
+		wantEqual(t, "version of a new deploy after the delete", v.Version, 1)
+		wantFunction(t, b.getFunction(t, "acme", "pricing"), v, 1, at(time.Hour), at(time.Hour))
+		wantIDs(t, "versions", versionNumbers(b.versions(t, "acme", "pricing")), []string{"1"})
+		wantEqual(t, "deliveries of the new function", len(b.deliveries(t, "acme", outlet.DeliveryFilter{Function: "pricing"})), 0)
+		wantEqual(t, "invocations of the new function", len(b.invocations(t, "acme", "pricing", outlet.InvocationFilter{})), 0)
+	})
+
+	s.test(t, "deleting an unknown function is ENOTFOUND", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		wantCode(t, b.store.DeleteFunction(b.ctx, "acme", "nothing"), outlet.ENOTFOUND)
+		wantCode(t, b.store.DeleteFunction(b.ctx, "nobody", "nothing"), outlet.ENOTFOUND)
+	})
+
+	s.test(t, "a hook's functions are the tenant's active versions serving it, in the order first deployed, with code", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		b.declare(t, discount, validate)
+		b.deployServing(t, "acme", "first", base, discount)
+		second := b.deployServing(t, "acme", "second", at(time.Minute), validate, discount)
+		b.deployServing(t, "acme", "unbound", at(2*time.Minute), validate)
+		b.deployServing(t, "acme", "dropped", at(3*time.Minute), discount)
+		b.deploy(t, newVersion("acme", "dropped"), at(4*time.Minute)) // serves no hook now
+		b.deployServing(t, "globex", "theirs", at(5*time.Minute), discount)
+		first := b.deployServing(t, "acme", "first", at(6*time.Minute), discount) // a redeploy keeps its place
+
+		got := b.hookFunctions(t, "acme", discount)
+		wantIDs(t, "functions serving the hook", versionNames(got), []string{"first@2", "second@1"})
+		if len(got) == 2 {
+			wantVersion(t, got[0], first, true, true, at(6*time.Minute))
+			wantVersion(t, got[1], second, true, true, at(time.Minute))
+		}
+		wantEqual(t, "functions serving an undeclared hook", len(b.hookFunctions(t, "acme", "no.such")), 0)
+	})
+
+	s.test(t, "a hook's functions follow rollbacks", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount)
+		b.deploy(t, newVersion("acme", "pricing"), base)
+		b.deployServing(t, "acme", "pricing", at(time.Minute), discount)
+		wantIDs(t, "serving after the deploy", versionNames(b.hookFunctions(t, "acme", discount)), []string{"pricing@2"})
+		b.activate(t, "acme", "pricing", 1, at(time.Hour))
+		wantIDs(t, "serving after rolling back to a version that doesn't serve it", versionNames(b.hookFunctions(t, "acme", discount)), []string{})
+		b.activate(t, "acme", "pricing", 2, at(2*time.Hour))
+		wantIDs(t, "serving after rolling forward", versionNames(b.hookFunctions(t, "acme", discount)), []string{"pricing@2"})
+		check(t, b.store.DeleteFunction(b.ctx, "acme", "pricing"))
+		wantIDs(t, "serving after the delete", versionNames(b.hookFunctions(t, "acme", discount)), []string{})
+	})
+}
+
+// functionDelivery returns the delivery the event made to the named function.
+func (b *bundle) functionDelivery(t *testing.T, tenantID, name, eventID string) *outlet.Delivery {
+	t.Helper()
+	ds := b.deliveries(t, tenantID, outlet.DeliveryFilter{EventID: eventID, Function: name})
+	if len(ds) != 1 {
+		t.Fatalf("event %s made %d deliveries to function %q; want 1", eventID, len(ds), name)
+	}
+	return ds[0]
+}
+
+func functionFanoutTests(t *testing.T, s suite) {
+	s.test(t, "an event fans out to every function of the tenant whose active version's filters match its type", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		b.declare(t, discount)
+		cases := []struct {
+			name   string
+			tenant string
+			events []string
+			want   bool
+		}{
+			{"exact", "acme", []string{"invoice.paid"}, true},
+			{"other-exact", "acme", []string{"invoice.created"}, false},
+			{"wildcard", "acme", []string{"invoice.*"}, true},
+			{"other-wildcard", "acme", []string{"customer.*"}, false},
+			{"star", "acme", []string{"*"}, true},
+			{"one-of-several", "acme", []string{"customer.created", "invoice.paid"}, true},
+			{"no-events", "acme", nil, false},
+			{"theirs", "globex", []string{"*"}, false},
+		}
+		var want []string
+		for _, c := range cases {
+			b.deployFor(t, c.tenant, c.name, base, c.events...)
+			if c.want {
+				want = append(want, c.name)
+			}
+		}
+		// A function that serves a hook alone gets no events.
+		b.deployServing(t, "acme", "hook-only", base, discount)
+		// A function whose earlier version matched gets nothing now.
+		b.deployFor(t, "acme", "was-bound", base, "*")
+		b.deployFor(t, "acme", "was-bound", base, "customer.*")
+
+		ev := newEvent("acme", paid, `{"amount":100}`, at(time.Minute))
+		res := b.publish(t, ev)
+		wantEqual(t, "deliveries", res.Deliveries, len(want))
+		var got []string
+		for _, d := range b.deliveries(t, "acme", outlet.DeliveryFilter{EventID: ev.ID}) {
+			got = append(got, d.Target.ID)
+			wantEqual(t, "delivery target type", d.Target.Type, outlet.TargetFunction)
+			wantEqual(t, "delivery tenant", d.TenantID, "acme")
+			wantEqual(t, "delivery event", d.EventID, ev.ID)
+			wantEqual(t, "delivery event type", d.EventType, paid)
+			wantEqual(t, "delivery status", d.Status, outlet.StatusPending)
+			wantEqual(t, "delivery attempts", d.Attempts, 0)
+			wantTimePtr(t, "delivery next_attempt_at", d.NextAttemptAt, ptr(at(time.Minute)))
+			wantTime(t, "delivery created_at", d.CreatedAt, at(time.Minute))
+		}
+		wantSameIDs(t, "functions delivered to", got, want)
+		wantEqual(t, "globex's deliveries", len(b.deliveries(t, "globex", outlet.DeliveryFilter{})), 0)
+	})
+
+	s.test(t, "an event fans out to endpoints and functions alike", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.endpoint(t, "acme", paid)
+		b.deployFor(t, "acme", "pricing", base, paid)
+		ev := newEvent("acme", paid, `{}`, base)
+		wantEqual(t, "deliveries", b.publish(t, ev).Deliveries, 2)
+		var got []string
+		for _, d := range b.deliveries(t, "acme", outlet.DeliveryFilter{EventID: ev.ID}) {
+			got = append(got, d.Target.Type+":"+d.Target.ID)
+		}
+		wantSameIDs(t, "targets", got, []string{"endpoint:" + ep.ID, "function:pricing"})
+	})
+
+	s.test(t, "a leased publish returns function deliveries claimed, with the event and no endpoint", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.endpoint(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, "*")
+		ev := newEvent("acme", paid, `{"amount":100}`, base)
+		res := b.publishBatch(t, base, &outlet.PublishRequest{Event: ev, LeaseOwner: "node-a", LeaseUntil: at(lease)})[0]
+		check(t, res.Err)
+		wantEqual(t, "claims", len(res.Claims), 2)
+		wantClaimsFilled(t, res.Claims)
+		var fn *outlet.Claim
+		for _, c := range res.Claims {
+			switch c.Delivery.Target {
+			case outlet.Target{Type: outlet.TargetFunction, ID: "pricing"}:
+				fn = c
+			case outlet.Target{Type: outlet.TargetEndpoint, ID: ep.ID}:
+			default:
+				t.Errorf("claim of a delivery to %+v", c.Delivery.Target)
+			}
+		}
+		if fn == nil {
+			t.Fatalf("no claim of the function's delivery")
+		}
+		wantEqual(t, "claimed event data", string(fn.Event.Data), `{"amount":100}`)
+		wantEqual(t, "claim in flight", fn.Delivery.InFlight, true)
+		if fn.Endpoint != nil {
+			t.Errorf("function claim carries endpoint %s", fn.Endpoint.ID)
+		}
+		wantEqual(t, "claim is stored", b.getDelivery(t, fn.Delivery).InFlight, true)
+		wantIDs(t, "claimed by node-b during the lease", claimIDs(b.claim(t, "node-b", at(lease-time.Millisecond), 10)), []string{})
+	})
+
+	s.test(t, "claiming returns function deliveries with the event and no endpoint", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, paid)
+		ev := b.publish(t, newEvent("acme", paid, `{"amount":100}`, base)).Event
+		c := b.claimOne(t, "node-a", base)
+		wantEqual(t, "claimed target", c.Delivery.Target, outlet.Target{Type: outlet.TargetFunction, ID: "pricing"})
+		wantEqual(t, "claimed event", c.Event.ID, ev.ID)
+		wantEqual(t, "claimed event data", string(c.Event.Data), `{"amount":100}`)
+		if c.Endpoint != nil {
+			t.Errorf("function claim carries endpoint %s", c.Endpoint.ID)
+		}
+	})
+
+	s.test(t, "retrying a failed function delivery claims it with no endpoint", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, paid)
+		ev := b.publish(t, newEvent("acme", paid, `{}`, base)).Event
+		d := b.functionDelivery(t, "acme", "pricing", ev.ID)
+		b.complete(t, at(time.Second), noDisable, failed(d, at(time.Second)))
+		c, err := b.store.RetryDelivery(b.ctx, "acme", d.ID, "node-a", at(time.Hour), at(time.Hour+lease))
+		check(t, err)
+		wantClaimsFilled(t, []*outlet.Claim{c})
+		wantEqual(t, "claimed delivery", c.Delivery.ID, d.ID)
+		wantEqual(t, "claimed trigger", c.Delivery.Trigger, outlet.TriggerManual)
+	})
+
+	// A store may cache what a publish fans out to, but never serve stale
+	// answers: each change below is seen by the very next publish.
+	s.test(t, "every change to a tenant's functions is seen by the next publish", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		fanout := func(step string, want ...string) {
+			t.Helper()
+			res := b.publish(t, newEvent("acme", paid, `{}`, base))
+			var got []string
+			for _, d := range b.deliveries(t, "acme", outlet.DeliveryFilter{EventID: res.Event.ID}) {
+				got = append(got, d.Target.ID)
+			}
+			if want == nil {
+				want = []string{}
+			}
+			wantSameIDs(t, step, got, want)
+		}
+		fanout("no functions")
+		b.deployFor(t, "acme", "pricing", base, paid)
+		fanout("after a first deploy", "pricing")
+		b.deployFor(t, "acme", "audit", base, "customer.*")
+		fanout("after deploying one for other types", "pricing")
+		b.deployFor(t, "acme", "audit", base, "invoice.*")
+		fanout("after redeploying it for this type", "pricing", "audit")
+		b.deployFor(t, "acme", "pricing", base)
+		fanout("after redeploying one without events", "audit")
+		b.activate(t, "acme", "pricing", 1, base)
+		fanout("after rolling it back", "pricing", "audit")
+		b.activate(t, "acme", "audit", 1, base)
+		fanout("after rolling the other back to other types", "pricing")
+		b.deployFor(t, "globex", "spy", base, "*")
+		fanout("after another tenant's deploy", "pricing")
+		check(t, b.store.DeleteFunction(b.ctx, "acme", "pricing"))
+		fanout("after deleting one")
+		b.deployFor(t, "acme", "pricing", base, "*")
+		fanout("after deploying it again", "pricing")
+		check(t, b.store.DeleteTenant(b.ctx, "acme"))
+		b.tenant(t, "acme")
+		fanout("after the tenant was deleted and created again")
+	})
+
+	s.test(t, "a failed deploy or rollback leaves the fan-out as it was", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount)
+		b.deployFor(t, "acme", "pricing", base, paid)
+		b.deployFor(t, "acme", "pricing", base, "customer.*")
+		b.putHookEndpoint(t, "acme", discount, base)
+		bad := newVersion("acme", "pricing")
+		bad.Events, bad.Hooks = []string{"*"}, []string{discount}
+		wantCode(t, b.store.DeployFunction(b.ctx, bad, base), outlet.ECONFLICT)
+		wantEqual(t, "deliveries after a refused deploy", b.publish(t, newEvent("acme", paid, `{}`, base)).Deliveries, 0)
+		_, err := b.store.ActivateFunctionVersion(b.ctx, "acme", "pricing", 3, base)
+		wantCode(t, err, outlet.ENOTFOUND)
+		wantEqual(t, "deliveries after a refused rollback", b.publish(t, newEvent("acme", paid, `{}`, base)).Deliveries, 0)
+	})
+
+	s.test(t, "listing deliveries by function lists only that function's", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "globex")
+		b.endpoint(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, "*")
+		b.deployFor(t, "acme", "audit", base, "*")
+		b.deployFor(t, "globex", "pricing", base, "*")
+		var want []string
+		for i := range 3 {
+			ev := b.publish(t, newEvent("acme", paid, `{}`, at(time.Duration(i)*time.Minute))).Event
+			want = append([]string{b.functionDelivery(t, "acme", "pricing", ev.ID).ID}, want...)
+			b.publish(t, newEvent("globex", paid, `{}`, at(time.Duration(i)*time.Minute)))
+		}
+		wantIDs(t, "pricing's deliveries", deliveryIDs(b.deliveries(t, "acme", outlet.DeliveryFilter{Function: "pricing"})), want)
+		wantIDs(t, "an unknown function's deliveries", deliveryIDs(b.deliveries(t, "acme", outlet.DeliveryFilter{Function: "nothing"})), []string{})
+		for _, d := range b.deliveries(t, "globex", outlet.DeliveryFilter{Function: "pricing"}) {
+			if slices.Contains(want, d.ID) {
+				t.Errorf("globex's pricing lists acme's delivery %s", d.ID)
+			}
+		}
+	})
+
+	// Function names are the tenant's to choose, so one may look like an
+	// endpoint id; deliveries to them must never mix.
+	s.test(t, "a function named like an endpoint's id shares none of the endpoint's deliveries", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.endpoint(t, "acme", paid)
+		b.deployFor(t, "acme", ep.ID, base, paid)
+		ev := b.publish(t, newEvent("acme", paid, `{}`, base)).Event
+		toEndpoint := b.deliveries(t, "acme", outlet.DeliveryFilter{EndpointID: ep.ID})
+		toFunction := b.deliveries(t, "acme", outlet.DeliveryFilter{Function: ep.ID})
+		if len(toEndpoint) != 1 || toEndpoint[0].Target.Type != outlet.TargetEndpoint {
+			t.Fatalf("deliveries listed for the endpoint = %+v; want its one", toEndpoint)
+		}
+		if len(toFunction) != 1 || toFunction[0].Target.Type != outlet.TargetFunction {
+			t.Fatalf("deliveries listed for the function = %+v; want its one", toFunction)
+		}
+		wantClaimsFilled(t, b.claim(t, "node-a", base, 10))
+		b.complete(t, at(time.Second), noDisable, failed(toEndpoint[0], at(time.Second)), failed(toFunction[0], at(time.Second)))
+
+		n, err := b.store.RecoverEndpoint(b.ctx, "acme", ep.ID, base, at(time.Hour))
+		check(t, err)
+		wantEqual(t, "recovered", n, 1)
+		wantEqual(t, "function delivery status after the recover", b.getDelivery(t, toFunction[0]).Status, outlet.StatusFailed)
+
+		check(t, b.store.DeleteEndpoint(b.ctx, "acme", ep.ID))
+		wantIDs(t, "deliveries left", deliveryIDs(b.deliveries(t, "acme", outlet.DeliveryFilter{EventID: ev.ID})), []string{toFunction[0].ID})
+	})
+}
+
+func functionAttemptTests(t *testing.T, s suite) {
+	s.test(t, "a function attempt reads back with the version that ran and its logs", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, paid)
+		b.deployFor(t, "acme", "pricing", base, paid)
+		ev := b.publish(t, newEvent("acme", paid, `{}`, base)).Event
+		d := b.functionDelivery(t, "acme", "pricing", ev.ID)
+		a := &outlet.Attempt{
+			ID:              outlet.NewID(outlet.PrefixAttempt),
+			Trigger:         outlet.TriggerScheduled,
+			StartedAt:       at(time.Second),
+			DurationMs:      12,
+			Error:           "TypeError: cart is undefined",
+			FunctionVersion: 2,
+			Logs:            "checking cart\nZoë's cart: {}\n\x1b[31mfailed\x1b[0m\n",
+		}
+		b.complete(t, at(2*time.Second), noDisable, &outlet.AttemptOutcome{
+			TenantID: "acme", DeliveryID: d.ID, Attempt: a, Status: outlet.StatusPending, NextAttemptAt: at(time.Minute),
+		})
+		as := b.attempts(t, d)
+		if len(as) != 1 {
+			t.Fatalf("got %d attempts; want 1", len(as))
+		}
+		wantEqual(t, "attempt function version", as[0].FunctionVersion, 2)
+		wantEqual(t, "attempt logs", as[0].Logs, a.Logs)
+		wantEqual(t, "attempt error", as[0].Error, a.Error)
+		wantEqual(t, "attempt url", as[0].URL, "")
+		wantEqual(t, "attempt status code", as[0].StatusCode, 0)
+	})
+
+	s.test(t, "an endpoint attempt reads back with no function version and no logs", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.endpoint(t, "acme")
+		d := b.deliveryTo(t, ep, base)
+		b.complete(t, at(time.Second), noDisable, succeeded(d, at(time.Second)))
+		as := b.attempts(t, d)
+		if len(as) != 1 {
+			t.Fatalf("got %d attempts; want 1", len(as))
+		}
+		wantEqual(t, "attempt function version", as[0].FunctionVersion, 0)
+		wantEqual(t, "attempt logs", as[0].Logs, "")
+	})
+
+	s.test(t, "purging clears old attempts' logs with their bodies, whether or not they had a body", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.deployFor(t, "acme", "pricing", base, paid)
+		cutoff := at(day)
+		attempt := func(now time.Time, body string) *outlet.Delivery {
+			ev := b.publish(t, newEvent("acme", paid, `{}`, now)).Event
+			d := b.functionDelivery(t, "acme", "pricing", ev.ID)
+			b.complete(t, now, noDisable, &outlet.AttemptOutcome{TenantID: "acme", DeliveryID: d.ID, Status: outlet.StatusSucceeded,
+				Attempt: &outlet.Attempt{ID: outlet.NewID(outlet.PrefixAttempt), Trigger: outlet.TriggerScheduled, StartedAt: now,
+					Succeeded: true, ResponseBody: body, FunctionVersion: 1, Logs: "hello\n"}})
+			return d
+		}
+		oldWithBody := attempt(base, `{"ok":true}`)
+		oldLogsOnly := attempt(at(time.Minute), "")
+		recent := attempt(cutoff, `{"ok":true}`)
+
+		p, err := b.store.PurgeExpired(b.ctx, cutoff, 100)
+		check(t, err)
+		wantEqual(t, "purged attempts", p.Attempts, 2)
+		for _, tc := range []struct {
+			name string
+			d    *outlet.Delivery
+			kept bool
+		}{
+			{"old attempt with a body", oldWithBody, false},
+			{"old attempt with logs alone", oldLogsOnly, false},
+			{"recent attempt", recent, true},
+		} {
+			as := b.attempts(t, tc.d)
+			if len(as) != 1 {
+				t.Fatalf("%s: %d attempts; want 1", tc.name, len(as))
+			}
+			if kept := as[0].Logs != ""; kept != tc.kept {
+				t.Errorf("%s: logs %q; want kept %v", tc.name, as[0].Logs, tc.kept)
+			}
+			wantEqual(t, tc.name+" function version", as[0].FunctionVersion, 1)
+		}
+		p, err = b.store.PurgeExpired(b.ctx, cutoff, 100)
+		check(t, err)
+		wantEqual(t, "purged attempts the second time", p.Attempts, 0)
+	})
+}
