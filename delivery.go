@@ -43,7 +43,9 @@ type Delivery struct {
 	// InFlight is set while a node holds the delivery: it is being sent, or
 	// about to be. If that node stops, the delivery is due again when its
 	// claim runs out.
-	InFlight      bool       `json:"in_flight"`
+	InFlight bool `json:"in_flight"`
+	// Ordered deliveries go out one at a time per endpoint, in publish order.
+	Ordered       bool       `json:"ordered,omitempty"`
 	LastAttemptAt *time.Time `json:"last_attempt_at"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
@@ -98,6 +100,9 @@ type AttemptOutcome struct {
 	// while it stays pending.
 	Status        string
 	NextAttemptAt time.Time
+	// Ordered is set for a delivery to an ordered endpoint: recording it lets
+	// the next one of the endpoint go.
+	Ordered bool
 }
 
 // DeliveryFilter selects deliveries to list.
@@ -133,6 +138,8 @@ type DeliveryStore interface {
 
 	// ClaimDue leases up to limit pending deliveries that are due at now and
 	// held by nobody (or by a lease that ran out) to owner until leaseUntil.
+	// Of an ordered endpoint's pending deliveries only the oldest may be
+	// claimed, and only while it is due: the next waits for it to finish.
 	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error)
 	// CompleteAttempts records finished attempts, moves their deliveries on and
 	// releases their leases, in one transaction. Each endpoint's failing streak
@@ -141,8 +148,9 @@ type DeliveryStore interface {
 	// disabled.
 	CompleteAttempts(ctx context.Context, outcomes []*AttemptOutcome, now, disableBefore time.Time) ([]string, error)
 	// ReleaseClaims gives up owner's leases on the deliveries, unattempted,
-	// making them due at now.
-	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string, now time.Time) error
+	// making them due at dueAt: now, or later to hold them back (an endpoint
+	// whose circuit is open, or that has more waiting than it can take).
+	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string, dueAt time.Time) error
 	// RenewClaims extends owner's leases on the deliveries it still holds.
 	RenewClaims(ctx context.Context, owner string, deliveryIDs []string, leaseUntil time.Time) error
 	// RetryDelivery makes a delivery due at once and claims it for owner. A

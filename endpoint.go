@@ -27,8 +27,16 @@ type Endpoint struct {
 	// FailingSince is when the current run of failed attempts began; nil while
 	// the last attempt succeeded.
 	FailingSince *time.Time `json:"failing_since"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// Flow control. MaxInFlight caps the attempts in flight to the endpoint
+	// at once, per node (0: the operator's default); RateLimit caps attempts
+	// per second, per node (0: no cap). An Ordered endpoint gets its events
+	// one at a time in publish order, each waiting until the one before
+	// succeeded or finally failed.
+	MaxInFlight int       `json:"max_in_flight"`
+	RateLimit   int       `json:"rate_limit"`
+	Ordered     bool      `json:"ordered"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 
 	Secret string `json:"-"`
 	// PreviousSecret still signs requests, beside Secret, until
@@ -46,7 +54,16 @@ type EndpointUpdate struct {
 	Headers     *map[string]string
 	Metadata    *map[string]string
 	Disabled    *bool
+	MaxInFlight *int
+	RateLimit   *int
+	Ordered     *bool
 }
+
+// Flow-control bounds an endpoint may set.
+const (
+	MaxEndpointInFlight  = 1000
+	MaxEndpointRateLimit = 100000
+)
 
 // EndpointStore keeps endpoints.
 type EndpointStore interface {
@@ -121,6 +138,12 @@ func (ep *Endpoint) Validate() error {
 	}
 	if err := ValidateHeaders(ep.Headers); err != nil {
 		return err
+	}
+	if ep.MaxInFlight < 0 || ep.MaxInFlight > MaxEndpointInFlight {
+		return Errorf(EINVALID, "max_in_flight is %d; give 1 to %d, or 0 for the operator's default", ep.MaxInFlight, MaxEndpointInFlight)
+	}
+	if ep.RateLimit < 0 || ep.RateLimit > MaxEndpointRateLimit {
+		return Errorf(EINVALID, "rate_limit is %d; give requests per second from 1 to %d, or 0 for no limit", ep.RateLimit, MaxEndpointRateLimit)
 	}
 	return ValidateMetadata(ep.Metadata)
 }
@@ -211,6 +234,15 @@ func (ep *Endpoint) Apply(u EndpointUpdate, now time.Time) {
 	}
 	if u.Metadata != nil {
 		ep.Metadata = *u.Metadata
+	}
+	if u.MaxInFlight != nil {
+		ep.MaxInFlight = *u.MaxInFlight
+	}
+	if u.RateLimit != nil {
+		ep.RateLimit = *u.RateLimit
+	}
+	if u.Ordered != nil {
+		ep.Ordered = *u.Ordered
 	}
 	if u.Disabled != nil && *u.Disabled != ep.Disabled {
 		ep.Disabled = *u.Disabled

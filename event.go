@@ -98,9 +98,13 @@ type PublishRequest struct {
 	Event *Event
 	// LeaseOwner, when set, receives the new deliveries already claimed until
 	// LeaseUntil, so the node that accepted the event can send it at once
-	// without another round trip to the store.
+	// without another round trip to the store. Deliveries to ordered
+	// endpoints are never claimed this way: they wait their turn in the store.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// Hold names endpoints whose deliveries are not to be claimed but left
+	// due at the time given: endpoints whose circuit is open on this node.
+	Hold map[string]time.Time
 }
 
 // PublishResult is the store's answer to one PublishRequest.

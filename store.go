@@ -14,6 +14,7 @@ type Store interface {
 	FunctionStore
 	InvocationStore
 	SecretStore
+	UsageStore
 	// Ping reports whether the store can take work now.
 	Ping(ctx context.Context) error
 	Close() error

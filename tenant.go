@@ -16,16 +16,23 @@ type Tenant struct {
 	// AllowedHosts limits which hosts the tenant's functions may fetch from:
 	// names such as "api.stripe.com" or patterns such as "*.example.com".
 	// Empty allows any public host. The network policy applies either way.
-	AllowedHosts []string  `json:"allowed_hosts"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	AllowedHosts []string `json:"allowed_hosts"`
+	// PublishRateLimit caps the events per second the tenant may publish,
+	// per node; 0 takes the operator's default.
+	PublishRateLimit int       `json:"publish_rate_limit"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
+
+// MaxPublishRateLimit is the highest per-tenant publish rate a tenant may be given.
+const MaxPublishRateLimit = 1000000
 
 // TenantUpdate holds the fields of a tenant a caller may change; nil means keep.
 type TenantUpdate struct {
-	Name         *string
-	Metadata     map[string]string // nil keeps; empty clears
-	AllowedHosts *[]string
+	Name             *string
+	Metadata         map[string]string // nil keeps; empty clears
+	AllowedHosts     *[]string
+	PublishRateLimit *int
 }
 
 // TenantStore keeps tenants and their API keys.
@@ -66,6 +73,10 @@ func (t *Tenant) Validate() error {
 	}
 	if err := ValidateHostPatterns(t.AllowedHosts); err != nil {
 		return err
+	}
+	if t.PublishRateLimit < 0 || t.PublishRateLimit > MaxPublishRateLimit {
+		return Errorf(EINVALID, "publish_rate_limit is %d; give events per second from 1 to %d, or 0 for the operator's default",
+			t.PublishRateLimit, MaxPublishRateLimit)
 	}
 	return ValidateMetadata(t.Metadata)
 }
@@ -125,4 +136,21 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Apply changes the tenant as u says.
+func (t *Tenant) Apply(u TenantUpdate, now time.Time) {
+	if u.Name != nil {
+		t.Name = *u.Name
+	}
+	if u.Metadata != nil {
+		t.Metadata = u.Metadata
+	}
+	if u.AllowedHosts != nil {
+		t.AllowedHosts = *u.AllowedHosts
+	}
+	if u.PublishRateLimit != nil {
+		t.PublishRateLimit = *u.PublishRateLimit
+	}
+	t.UpdatedAt = now
 }

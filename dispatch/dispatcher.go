@@ -43,6 +43,7 @@ type Config struct {
 	Retention      time.Duration // keep payloads and response bodies this long; 0 keeps them forever
 	Policy         netguard.Policy
 	Functions      FunctionRunner // runs deliveries to functions; nil refuses them
+	Flow           FlowConfig     // per-endpoint limits and circuit breaking
 	Now            func() time.Time
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
@@ -62,6 +63,7 @@ func (c *Config) defaults() {
 		c.Retry.Schedule = outlet.DefaultRetrySchedule
 	}
 	setDefault(&c.Retry.MaxRetryAfter, time.Hour)
+	c.Flow.defaults(c.MaxHeld)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -97,8 +99,9 @@ type Dispatcher struct {
 	sender *Sender
 	log    *slog.Logger
 
-	queue    chan *outlet.Claim
-	held     sync.Map // delivery id → struct{}: the claims to renew, queued or in flight
+	sched    *scheduler
+	deferred *groupcommit.Batcher[deferral] // claims going back to the store for later
+	held     sync.Map                       // delivery id → struct{}: the claims to renew, queued or in flight
 	heldN    atomic.Int64
 	wake     chan struct{}
 	starved  atomic.Bool // the poller stopped claiming because memory was full
@@ -122,13 +125,20 @@ func New(store Store, cfg Config) *Dispatcher {
 		store:        store,
 		sender:       NewSender(cfg.Policy, cfg.AttemptTimeout, cfg.Now),
 		log:          cfg.Logger,
-		queue:        make(chan *outlet.Claim, 2*cfg.MaxHeld+1024),
 		wake:         make(chan struct{}, 1),
 		stopClaiming: make(chan struct{}),
 		stopWorkers:  make(chan struct{}),
 	}
 	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
 	d.complete = groupcommit.New(512, d.flushOutcomes)
+	d.deferred = groupcommit.New(512, d.flushDeferred)
+	d.sched = newScheduler(cfg.Flow, cfg.Workers, cfg.Now, func(open bool) {
+		if open {
+			cfg.Metrics.CircuitsOpen.Inc()
+		} else {
+			cfg.Metrics.CircuitsOpen.Dec()
+		}
+	})
 	return d
 }
 
@@ -173,6 +183,7 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 		}
 		d.releaseQueued()
 		d.complete.Stop()
+		d.deferred.Stop()
 		d.cancelAttempt()
 		d.background.Wait()
 		if n := d.heldN.Load(); n > 0 {
@@ -182,18 +193,48 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// enqueue hands claims to the workers.
+// enqueue hands claims to the scheduler, which holds them for the workers
+// or sends them back to the store for later.
 func (d *Dispatcher) enqueue(claims []*outlet.Claim) {
 	for _, c := range claims {
 		d.held.Store(c.Delivery.ID, struct{}{})
 		d.heldN.Add(1)
-		select {
-		case d.queue <- c:
-		default:
-			// Can't happen while MaxHeld bounds what is claimed; if it does,
-			// the lease runs out and the poller finds the work again.
-			d.forget(c.Delivery.ID)
-			d.log.Warn("delivery queue full; leaving a claim to expire", "delivery", c.Delivery.ID)
+		switch adm, due := d.sched.add(c); adm {
+		case heldOpen:
+			d.deferClaim(c.Delivery.ID, due, "circuit_open")
+		case heldBacklog:
+			d.deferClaim(c.Delivery.ID, due, "backlog")
+		}
+	}
+}
+
+// deferral is a claim to give back, due again at due.
+type deferral struct {
+	id  string
+	due time.Time
+}
+
+func (d *Dispatcher) deferClaim(id string, due time.Time, reason string) {
+	d.cfg.Metrics.Deferred.WithLabelValues(reason).Inc()
+	if !d.deferred.Add(deferral{id, due}) {
+		d.forget(id) // shutting down: the lease runs out instead
+	}
+}
+
+// flushDeferred gives claims back to the store, due when they said.
+func (d *Dispatcher) flushDeferred(batch []deferral) {
+	byDue := map[time.Time][]string{}
+	for _, f := range batch {
+		byDue[f.due] = append(byDue[f.due], f.id)
+	}
+	for due, ids := range byDue {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, ids, due); err != nil {
+			d.log.Error("holding back deliveries failed; they will be due again when their leases end", "count", len(ids), "err", err)
+		}
+		cancel()
+		for _, id := range ids {
+			d.forget(id)
 		}
 	}
 }
@@ -209,14 +250,8 @@ func (d *Dispatcher) room() int { return d.cfg.MaxHeld - int(d.heldN.Load()) }
 // releaseQueued gives back the claims nobody started.
 func (d *Dispatcher) releaseQueued() {
 	var ids []string
-	for {
-		select {
-		case c := <-d.queue:
-			ids = append(ids, c.Delivery.ID)
-			continue
-		default:
-		}
-		break
+	for _, c := range d.sched.drain() {
+		ids = append(ids, c.Delivery.ID)
 	}
 	if len(ids) == 0 {
 		return
@@ -238,28 +273,42 @@ func (d *Dispatcher) nudge() {
 	}
 }
 
-// poll claims due work whenever some may be due: when woken, when the
-// earliest known due time comes, and at least every PollInterval.
+// poll claims due work whenever some may be due: when woken (by this node,
+// or through the store by another), when the earliest known due time comes,
+// and at least every PollInterval.
 func (d *Dispatcher) poll() {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var others <-chan struct{}
+	if w, ok := d.store.(outlet.Waker); ok {
+		others = w.Wakeups()
+	}
 	for {
 		select {
 		case <-d.stopClaiming:
 			return
 		case <-t.C:
 		case <-d.wake:
+		case _, ok := <-others:
+			if !ok {
+				others = nil
+			}
 		}
 		t.Reset(d.claimDue())
 	}
 }
+
+// pollerRoom is how many more claims the poller may take: it leaves a tenth
+// of what the node may hold to fresh publishes, so a backlog in the store
+// can't crowd out new work of other tenants.
+func (d *Dispatcher) pollerRoom() int { return d.room() - d.cfg.MaxHeld/10 }
 
 // claimDue claims what fits and returns how long to wait before looking again.
 func (d *Dispatcher) claimDue() time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		room := d.room()
+		room := d.pollerRoom()
 		if room <= 0 {
 			d.starved.Store(true)
 			return d.cfg.PollInterval
@@ -323,6 +372,10 @@ func (d *Dispatcher) purge() {
 			return
 		case <-t.C:
 		}
+		if !d.leading() {
+			t.Reset(every)
+			continue
+		}
 		cutoff := d.cfg.Now().Add(-d.cfg.Retention)
 		var total outlet.Purged
 		for {
@@ -344,4 +397,20 @@ func (d *Dispatcher) purge() {
 		}
 		t.Reset(every)
 	}
+}
+
+// leading reports whether this node runs maintenance: always on a store of
+// its own, and on a shared one while the store says it leads.
+func (d *Dispatcher) leading() bool {
+	l, ok := d.store.(outlet.Leader)
+	if !ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lead, err := l.Lead(ctx)
+	if err != nil {
+		d.log.Warn("can't tell whether this node leads maintenance; skipping this round", "err", err)
+	}
+	return lead
 }

@@ -16,8 +16,10 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 		return outlet.PublishResult{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
 	}
 	now := d.cfg.Now()
-	req := &outlet.PublishRequest{Event: ev}
-	if d.room() > 0 {
+	req := &outlet.PublishRequest{Event: ev, Hold: d.sched.holds(ev.TenantID, now)}
+	// A tenant may fill at most half of what this node holds, so others'
+	// fresh events are still sent at once while it has a flood queued.
+	if d.room() > 0 && d.sched.tenantQueued(ev.TenantID) < d.cfg.MaxHeld/2 {
 		req.LeaseOwner, req.LeaseUntil = d.cfg.Owner, now.Add(d.cfg.Lease)
 	}
 	results, err := d.store.PublishEvents(ctx, []*outlet.PublishRequest{req}, now)
@@ -29,6 +31,9 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 		return r, r.Err
 	}
 	d.enqueue(r.Claims)
+	if r.Deliveries > len(r.Claims) {
+		d.nudge() // some wait in the store: ordered, or beyond what this node holds
+	}
 	if !r.Replayed {
 		d.cfg.Metrics.EventsPublished.Inc()
 	}

@@ -9,29 +9,58 @@ import (
 
 func (d *Dispatcher) work() {
 	defer d.workers.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	for {
 		select {
 		case <-d.stopWorkers:
 			return
 		default:
 		}
+		c, wait := d.sched.next()
+		if c != nil {
+			d.attempt(c)
+			continue
+		}
+		var later <-chan time.Time
+		if wait > 0 {
+			timer.Reset(wait)
+			later = timer.C
+		}
 		select {
 		case <-d.stopWorkers:
 			return
-		case c := <-d.queue:
-			d.attempt(c)
+		case <-d.sched.ready:
+		case <-later:
+		}
+		if wait > 0 && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
 		}
 	}
 }
 
-// attempt makes one attempt of a claimed delivery and hands its outcome to
-// the completer.
+// attempt makes one attempt of a claimed delivery, hands its outcome to the
+// completer, and tells the scheduler how the receiver did.
 func (d *Dispatcher) attempt(c *outlet.Claim) {
+	answered := true
+	defer func() {
+		if back, due := d.sched.done(c, answered); len(back) > 0 {
+			d.log.Warn("endpoint keeps failing; holding its deliveries back until a probe succeeds",
+				"endpoint", c.Delivery.Target.ID, "tenant", c.Delivery.TenantID, "held", len(back), "until", due)
+			for _, b := range back {
+				d.deferClaim(b.Delivery.ID, due, "circuit_open")
+			}
+		}
+	}()
 	if c.Endpoint == nil && c.Delivery.Target.Type == outlet.TargetEndpoint {
 		d.forget(c.Delivery.ID) // deleted with its endpoint; nothing left to record
 		return
 	}
-	o := &outlet.AttemptOutcome{TenantID: c.Delivery.TenantID, DeliveryID: c.Delivery.ID}
+	o := &outlet.AttemptOutcome{TenantID: c.Delivery.TenantID, DeliveryID: c.Delivery.ID, Ordered: c.Delivery.Ordered}
 	trigger := c.Delivery.Trigger
 	if trigger == "" {
 		trigger = outlet.TriggerScheduled
@@ -54,9 +83,11 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 	} else {
 		res = d.sender.Send(d.attemptCtx, c, trigger)
 		o.EndpointID = c.Endpoint.ID
+		answered = receiverAnswered(res.Attempt)
 	}
 	if d.attemptCtx.Err() != nil {
-		d.giveBack(c) // cut short by shutdown: not the receiver's failure
+		answered = true // cut short by shutdown: not the receiver's failure
+		d.giveBack(c)
 		return
 	}
 	o.Attempt = res.Attempt
@@ -147,7 +178,9 @@ func (d *Dispatcher) flushOutcomes(batch []*outlet.AttemptOutcome) {
 	retry := false
 	for _, o := range batch {
 		d.forget(o.DeliveryID)
-		retry = retry || o.Status == outlet.StatusPending
+		// A retry may be due before the poller next looks, and a finished
+		// ordered delivery lets the next one of its endpoint go.
+		retry = retry || o.Status == outlet.StatusPending || o.Ordered
 	}
 	if retry || d.starved.CompareAndSwap(true, false) {
 		d.nudge()

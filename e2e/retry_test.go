@@ -132,7 +132,9 @@ func TestManualRetryMakesOneMoreAttemptNow(t *testing.T) {
 
 func TestRecoverResendsEveryFailedDeliveryOfAnEndpointSinceATime(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--retry-schedule", "30ms")
+	// Six failures in a row open the endpoint's circuit; a short cooldown
+	// keeps the test quick.
+	s := startServer(t, "--retry-schedule", "30ms", "--breaker-cooldown", "50ms")
 	rcv := newReceiver(t)
 	for range 6 {
 		rcv.respond(reply{status: 500})

@@ -43,11 +43,15 @@ type endpointRequest struct {
 	Metadata    *map[string]string `json:"metadata"`
 	Disabled    *bool              `json:"disabled"`
 	Secret      *string            `json:"secret"`
+	MaxInFlight *int               `json:"max_in_flight"`
+	RateLimit   *int               `json:"rate_limit"`
+	Ordered     *bool              `json:"ordered"`
 }
 
 func (req *endpointRequest) update() outlet.EndpointUpdate {
 	return outlet.EndpointUpdate{URL: req.URL, Description: req.Description, EventTypes: req.EventTypes,
-		Headers: req.Headers, Metadata: req.Metadata, Disabled: req.Disabled}
+		Headers: req.Headers, Metadata: req.Metadata, Disabled: req.Disabled,
+		MaxInFlight: req.MaxInFlight, RateLimit: req.RateLimit, Ordered: req.Ordered}
 }
 
 // endpointView shows an endpoint; the secret only where the caller asked for it.

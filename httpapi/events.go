@@ -19,6 +19,7 @@ type eventsAPI struct {
 	store     outlet.EventStore
 	publisher publisher
 	types     *eventTypes
+	limits    *publishLimits
 	maxData   int
 	strict    bool
 	metrics   *metrics.Metrics
@@ -61,6 +62,13 @@ func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
 	}
 	ev, err := a.event(r, &req)
 	if err != nil {
+		return err
+	}
+	if wait, err := a.limits.allow(r.Context(), ev.TenantID); err != nil {
+		if outlet.ErrorCode(err) == outlet.ERATELIMIT {
+			a.metrics.Throttled.Inc()
+			setRetryAfter(w, wait)
+		}
 		return err
 	}
 	res, err := a.publisher.Publish(r.Context(), ev)

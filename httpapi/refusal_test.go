@@ -62,6 +62,8 @@ var (
 		{"metadata", `"plan"`, "an object of strings"},
 		{"allowed_hosts", `"api.stripe.com"`, "an array of strings"},
 		{"allowed_hosts", `[1]`, "an array of strings"},
+		{"publish_rate_limit", `"100"`, "a whole number"},
+		{"publish_rate_limit", `1.5`, "a whole number"},
 	}
 	eventTypeFields = []wrongType{
 		{"name", `false`, "a string"},
@@ -79,6 +81,10 @@ var (
 		{"metadata", `{"k":1}`, "an object of strings"},
 		{"disabled", `"yes"`, "true or false"},
 		{"secret", `5`, "a string"},
+		{"max_in_flight", `"10"`, "a whole number"},
+		{"max_in_flight", `2.5`, "a whole number"},
+		{"rate_limit", `[]`, "a whole number"},
+		{"ordered", `"yes"`, "true or false"},
 	}
 	hookFields = []wrongType{
 		{"name", `5`, "a string"},
@@ -225,8 +231,9 @@ var secretNameRefusals = []refusal{
 // specs covers every route the API serves; TestEveryRouteRefusesBadInput
 // fails for a route missing here.
 var specs = map[string]routeSpec{
-	"POST /v1/tenants": {body: `{"id":"newco","name":"New Co","allowed_hosts":["api.stripe.com"]}`, wrongTypes: tenantFields, ok: 201, refusals: []refusal{
+	"POST /v1/tenants": {body: `{"id":"newco","name":"New Co","allowed_hosts":["api.stripe.com"],"publish_rate_limit":100}`, wrongTypes: tenantFields, ok: 201, refusals: []refusal{
 		{what: "an invalid allowed host", body: `{"id":"newco","allowed_hosts":["a b"]}`, status: 422, says: []string{"allowed host"}},
+		{what: "a negative publish_rate_limit", body: `{"id":"newco","publish_rate_limit":-1}`, status: 422, says: []string{"publish_rate_limit", "events per second"}},
 	}},
 	"GET /v1/tenants":          {list: true, untimed: true, ok: 200},
 	"GET /v1/tenants/{tenant}": {ok: 200},
@@ -252,7 +259,13 @@ var specs = map[string]routeSpec{
 	"GET /v1/tenants/{tenant}/event-types":        {ok: 200},
 	"GET /v1/tenants/{tenant}/event-types/{name}": {ok: 200},
 
-	"POST /v1/tenants/{tenant}/endpoints":            {body: `{"url":"http://127.0.0.1:9/new"}`, wrongTypes: endpointFields, ok: 201},
+	"POST /v1/tenants/{tenant}/endpoints": {body: `{"url":"http://127.0.0.1:9/new","max_in_flight":2,"rate_limit":50,"ordered":true}`,
+		wrongTypes: endpointFields, ok: 201, refusals: []refusal{
+			{what: "max_in_flight negative", body: `{"url":"http://127.0.0.1:9/new","max_in_flight":-1}`, status: 422, says: []string{"max_in_flight", "1 to 1000"}},
+			{what: "max_in_flight over 1000", body: `{"url":"http://127.0.0.1:9/new","max_in_flight":1001}`, status: 422, says: []string{"max_in_flight", "1 to 1000"}},
+			{what: "rate_limit negative", body: `{"url":"http://127.0.0.1:9/new","rate_limit":-3}`, status: 422, says: []string{"rate_limit", "per second"}},
+			{what: "rate_limit over 100000", body: `{"url":"http://127.0.0.1:9/new","rate_limit":100001}`, status: 422, says: []string{"rate_limit", "100000"}},
+		}},
 	"GET /v1/tenants/{tenant}/endpoints":             {list: true, untimed: true, ok: 200},
 	"GET /v1/tenants/{tenant}/endpoints/{id}":        {owned: true, ok: 200},
 	"PATCH /v1/tenants/{tenant}/endpoints/{id}":      {body: `{"description":"changed"}`, wrongTypes: endpointFields, owned: true, ok: 200},
@@ -418,6 +431,8 @@ var specs = map[string]routeSpec{
 		{what: "a value over 32 KiB", body: `{"value":"` + strings.Repeat("v", 32<<10+1) + `"}`, status: 413, says: []string{"32768"}},
 	}, secretNameRefusals...)},
 	"DELETE /v1/tenants/{tenant}/secrets/{name}": {owned: true, ok: 204},
+
+	"GET /v1/tenants/{tenant}/usage": {ok: 200},
 
 	"GET /healthz": {ok: 200},
 	"GET /readyz":  {ok: 200},

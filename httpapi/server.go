@@ -33,6 +33,9 @@ type Config struct {
 	Dispatcher Dispatcher
 	// MaxEventSize caps the data of one published event, in bytes.
 	MaxEventSize int
+	// PublishRateLimit is the events per second a tenant may publish to
+	// this node unless its own publish_rate_limit says otherwise; 0: none.
+	PublishRateLimit int
 	// StrictEventTypes refuses events of types not in the catalog.
 	StrictEventTypes bool
 	// Functions runs tenants' functions and hooks.
@@ -88,8 +91,10 @@ func New(cfg Config) *Server {
 	(&tenantsAPI{store: cfg.Store, auth: s.auth, fns: cfg.Functions, now: cfg.Now}).routes(s)
 	(&eventTypesAPI{store: cfg.Store, tenants: cfg.Store, cache: types, now: cfg.Now}).routes(s)
 	(&endpointsAPI{store: cfg.Store, urls: cfg.Dispatcher, recover: cfg.Dispatcher, now: cfg.Now}).routes(s)
-	(&eventsAPI{store: cfg.Store, publisher: cfg.Dispatcher, types: types, maxData: cfg.MaxEventSize,
+	limits := &publishLimits{store: cfg.Store, fallback: cfg.PublishRateLimit, ttl: cfg.CacheTTL, now: cfg.Now, tenants: map[string]*tenantLimit{}}
+	(&eventsAPI{store: cfg.Store, publisher: cfg.Dispatcher, types: types, limits: limits, maxData: cfg.MaxEventSize,
 		strict: cfg.StrictEventTypes, metrics: cfg.Metrics, now: cfg.Now}).routes(s)
+	(&usageAPI{store: cfg.Store, now: cfg.Now}).routes(s)
 	(&deliveriesAPI{store: cfg.Store, retrier: cfg.Dispatcher}).routes(s)
 	(&hooksAPI{store: cfg.Store, fns: cfg.Functions, urls: cfg.Dispatcher, now: cfg.Now}).routes(s)
 	(&functionsAPI{store: cfg.Store, fns: cfg.Functions, maxima: cfg.FunctionMaxima, now: cfg.Now}).routes(s)

@@ -33,6 +33,8 @@ type tenantRequest struct {
 	Name         *string           `json:"name"`
 	Metadata     map[string]string `json:"metadata"`
 	AllowedHosts *[]string         `json:"allowed_hosts"`
+	// PublishRateLimit is the operator's to set, for the tenant's plan.
+	PublishRateLimit *int `json:"publish_rate_limit"`
 }
 
 func (a *tenantsAPI) create(w http.ResponseWriter, r *http.Request) error {
@@ -47,6 +49,9 @@ func (a *tenantsAPI) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if t.Metadata == nil {
 		t.Metadata = map[string]string{}
+	}
+	if req.PublishRateLimit != nil {
+		t.PublishRateLimit = *req.PublishRateLimit
 	}
 	if req.AllowedHosts != nil {
 		t.AllowedHosts = *req.AllowedHosts
@@ -95,7 +100,8 @@ func (a *tenantsAPI) update(w http.ResponseWriter, r *http.Request) error {
 		return outlet.Errorf(outlet.EINVALID, "a tenant's id can't change; leave id out of the body")
 	}
 	t, err := a.store.UpdateTenant(r.Context(), r.PathValue("tenant"),
-		outlet.TenantUpdate{Name: req.Name, Metadata: req.Metadata, AllowedHosts: req.AllowedHosts}, a.now())
+		outlet.TenantUpdate{Name: req.Name, Metadata: req.Metadata, AllowedHosts: req.AllowedHosts,
+			PublishRateLimit: req.PublishRateLimit}, a.now())
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ type Metrics struct {
 	InvokeSeconds   *prometheus.HistogramVec
 	HookCalls       *prometheus.CounterVec // hook invocations by how they were served and outcome
 	LogsDropped     prometheus.Counter
+	CircuitsOpen    prometheus.Gauge       // endpoints this node is not sending to because they keep failing
+	Deferred        *prometheus.CounterVec // deliveries held back for later, by reason
+	Throttled       prometheus.Counter     // publishes refused by a tenant's rate limit
 }
 
 // New registers Outlet's metrics, and Go's runtime ones, on a new registry.
@@ -67,8 +70,17 @@ func New() *Metrics {
 	m.LogsDropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "outlet_function_logs_dropped_total", Help: "Function invocation logs not kept because the store fell behind.",
 	})
+	m.CircuitsOpen = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "outlet_endpoint_circuits_open", Help: "Endpoints this node has stopped sending to, after consecutive failures, until a probe succeeds.",
+	})
+	m.Deferred = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "outlet_deliveries_deferred_total", Help: "Deliveries put back in the store for later without an attempt, by reason (circuit_open, backlog).",
+	}, []string{"reason"})
+	m.Throttled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "outlet_publish_throttled_total", Help: "Publishes refused with 429 by a tenant's publish rate limit.",
+	})
 	r.MustRegister(m.EventsPublished, m.Deliveries, m.Attempts, m.AttemptSeconds, m.Requests, m.RequestSeconds,
-		m.Invocations, m.InvokeSeconds, m.HookCalls, m.LogsDropped,
+		m.Invocations, m.InvokeSeconds, m.HookCalls, m.LogsDropped, m.CircuitsOpen, m.Deferred, m.Throttled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -12,7 +12,7 @@ import (
 )
 
 const deliveryCols = `seq, tenant_id, event_id, event_type, target_type, target_id, status, attempts, next_attempt_at,
-	last_attempt_at, trigger, single_attempt, created_at, updated_at, event_seq, lease_owner`
+	last_attempt_at, trigger, single_attempt, created_at, updated_at, event_seq, lease_owner, ordered`
 
 // deliveryRow is a delivery with the store's own columns beside it.
 type deliveryRow struct {
@@ -26,10 +26,10 @@ func (s *Store) scanDelivery(row scanner) (deliveryRow, error) {
 	d := &outlet.Delivery{}
 	r := deliveryRow{Delivery: d}
 	var next, last sql.NullInt64
-	var single int
+	var single, ordered int
 	var created, updated int64
 	err := row.Scan(&r.seq, &d.TenantID, &d.EventID, &d.EventType, &d.Target.Type, &d.Target.ID, &d.Status, &d.Attempts,
-		&next, &last, &d.Trigger, &single, &created, &updated, &r.eventSeq, &r.leaseOwner)
+		&next, &last, &d.Trigger, &single, &created, &updated, &r.eventSeq, &r.leaseOwner, &ordered)
 	if err != nil {
 		return r, err
 	}
@@ -41,7 +41,7 @@ func (s *Store) scanDelivery(row scanner) (deliveryRow, error) {
 		d.NextAttemptAt = nil
 	}
 	d.ID = s.ids.Encode(outlet.PrefixDelivery, r.seq)
-	d.SingleAttempt = single == 1
+	d.SingleAttempt, d.Ordered = single == 1, ordered == 1
 	d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(updated)
 	return r, nil
 }
@@ -143,7 +143,9 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time
 	var claims []*outlet.Claim
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		ds, err := collect(ctx, tx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
-			WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+			WHERE seq IN (SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
+				AND (ordered = 0 OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered = 1))
+				ORDER BY next_attempt_at LIMIT ?)
 			RETURNING `+deliveryCols, []any{owner, ms(leaseUntil), ms(now), limit}, s.scanDelivery)
 		if err != nil {
 			return err
@@ -240,6 +242,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 			if err != nil {
 				return err
 			}
+			countUsage(ctx, o.TenantID, now, &outlet.Usage{Attempts: 1})
 			var headers, body, logs any
 			if a.ResponseHeaders != nil {
 				headers = jsonText(a.ResponseHeaders)

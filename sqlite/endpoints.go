@@ -11,16 +11,16 @@ import (
 )
 
 const endpointCols = `rowid, id, tenant_id, url, description, event_types, headers, metadata, disabled, disabled_reason, disabled_at,
-	failing_since, secret, previous_secret, previous_secret_expires_at, created_at, updated_at`
+	failing_since, secret, previous_secret, previous_secret_expires_at, max_in_flight, rate_limit, ordered, created_at, updated_at`
 
 func scanEndpoint(row scanner) (*outlet.Endpoint, int64, error) {
 	var ep outlet.Endpoint
 	var seq, created, updated int64
 	var types, headers, meta string
-	var disabled int
+	var disabled, ordered int
 	var disabledAt, failingSince, prevExpires sql.NullInt64
 	err := row.Scan(&seq, &ep.ID, &ep.TenantID, &ep.URL, &ep.Description, &types, &headers, &meta, &disabled, &ep.DisabledReason,
-		&disabledAt, &failingSince, &ep.Secret, &ep.PreviousSecret, &prevExpires, &created, &updated)
+		&disabledAt, &failingSince, &ep.Secret, &ep.PreviousSecret, &prevExpires, &ep.MaxInFlight, &ep.RateLimit, &ordered, &created, &updated)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -28,7 +28,7 @@ func scanEndpoint(row scanner) (*outlet.Endpoint, int64, error) {
 		json.Unmarshal([]byte(meta), &ep.Metadata)); err != nil {
 		return nil, 0, err
 	}
-	ep.Disabled = disabled == 1
+	ep.Disabled, ep.Ordered = disabled == 1, ordered == 1
 	ep.DisabledAt, ep.FailingSince, ep.PreviousSecretExpiresAt = fromNullMs(disabledAt), fromNullMs(failingSince), fromNullMs(prevExpires)
 	ep.CreatedAt, ep.UpdatedAt = fromMs(created), fromMs(updated)
 	return &ep, seq, nil
@@ -41,9 +41,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep *outlet.Endpoint) error {
 		}
 		s.fanout.drop(ep.TenantID)
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (id, tenant_id, url, description, event_types, headers, metadata, disabled, disabled_reason,
-			disabled_at, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			disabled_at, secret, max_in_flight, rate_limit, ordered, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ep.ID, ep.TenantID, ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
-			bool01(ep.Disabled), ep.DisabledReason, msPtr(ep.DisabledAt), ep.Secret, ms(ep.CreatedAt), ms(ep.UpdatedAt))
+			bool01(ep.Disabled), ep.DisabledReason, msPtr(ep.DisabledAt), ep.Secret, ep.MaxInFlight, ep.RateLimit, bool01(ep.Ordered),
+			ms(ep.CreatedAt), ms(ep.UpdatedAt))
 		return err
 	})
 }
@@ -84,9 +85,11 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, u outle
 		}
 		s.fanout.drop(tenantID)
 		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?, metadata = ?,
-			disabled = ?, disabled_reason = ?, disabled_at = ?, failing_since = ?, updated_at = ? WHERE id = ?`,
+			disabled = ?, disabled_reason = ?, disabled_at = ?, failing_since = ?, max_in_flight = ?, rate_limit = ?, ordered = ?,
+			updated_at = ? WHERE id = ?`,
 			ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
-			bool01(ep.Disabled), ep.DisabledReason, msPtr(ep.DisabledAt), msPtr(ep.FailingSince), ms(ep.UpdatedAt), id)
+			bool01(ep.Disabled), ep.DisabledReason, msPtr(ep.DisabledAt), msPtr(ep.FailingSince), ep.MaxInFlight, ep.RateLimit,
+			bool01(ep.Ordered), ms(ep.UpdatedAt), id)
 		return err
 	})
 	return ep, err

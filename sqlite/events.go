@@ -15,7 +15,7 @@ const (
 	insertEventQuery = `INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`
 	insertDeliveryQuery = `INSERT INTO deliveries (tenant_id, event_seq, event_id, event_type, target_type, target_id,
-		status, next_attempt_at, lease_owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`
+		status, next_attempt_at, lease_owner, ordered, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`
 )
 
 const eventCols = `seq, id, tenant_id, type, timestamp, data, idempotency_key, payload_hash, created_at`
@@ -113,6 +113,7 @@ func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishResult, err
 			}
 		}
 	}
+	countUsage(p.ctx, ev.TenantID, p.now, &outlet.Usage{Events: 1, Deliveries: int64(res.Deliveries)})
 	return res, nil
 }
 
@@ -124,15 +125,24 @@ func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.Pub
 		TenantID: ev.TenantID, EventID: ev.ID, EventType: ev.Type, Target: target, Status: outlet.StatusPending,
 		Trigger: outlet.TriggerScheduled, CreatedAt: p.now, UpdatedAt: p.now,
 	}
+	d.Ordered = ep != nil && ep.Ordered
+	// An ordered delivery waits its turn in the store: one before it may
+	// still be pending.
+	claim := r.LeaseOwner != "" && !d.Ordered
 	due, owner := p.now, any(nil)
-	if r.LeaseOwner != "" {
+	if ep != nil {
+		if until, ok := r.Hold[ep.ID]; ok {
+			claim, due = false, until
+		}
+	}
+	if claim {
 		due, owner = r.LeaseUntil, r.LeaseOwner
 		d.InFlight = true
 	} else {
 		d.NextAttemptAt = &due
 	}
 	ins, err := p.insertDlv.ExecContext(p.ctx, d.TenantID, seq, d.EventID, d.EventType, d.Target.Type, d.Target.ID,
-		ms(due), owner, ms(p.now), ms(p.now))
+		ms(due), owner, bool01(d.Ordered), ms(p.now), ms(p.now))
 	if err != nil {
 		return err
 	}
@@ -142,7 +152,7 @@ func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.Pub
 	}
 	d.ID = p.s.ids.Encode(outlet.PrefixDelivery, dseq)
 	res.Deliveries++
-	if r.LeaseOwner != "" {
+	if claim {
 		res.Claims = append(res.Claims, &outlet.Claim{Delivery: d, Event: ev, Endpoint: ep})
 	}
 	return nil

@@ -219,13 +219,20 @@ func (s *Store) commit(batch []*write) {
 		return
 	}
 	errs := make([]error, len(batch))
+	use := usageCounts{}
 	for i, w := range batch {
 		if errs[i] = w.ctx.Err(); errs[i] != nil {
 			continue // its caller gave up; don't do work nobody will see
 		}
-		errs[i] = s.savepoint(ctx, tx, w)
+		errs[i] = s.savepoint(ctx, tx, w, use)
 	}
-	if err := tx.Commit(); err != nil {
+	err = use.write(ctx, tx)
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if err != nil {
 		// A failed COMMIT can leave SQLite's transaction open on the one
 		// connection, which would fail every later batch.
 		s.w.ExecContext(ctx, "ROLLBACK")
@@ -242,19 +249,24 @@ func (s *Store) commit(batch []*write) {
 }
 
 // savepoint runs one caller's transaction inside the batch's, undoing it
-// alone if it fails.
-func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, w *write) error {
+// alone if it fails. The usage it counts is added to use if it succeeds.
+func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, w *write, use usageCounts) error {
 	if err := s.exec(ctx, tx, "SAVEPOINT w"); err != nil {
 		return err
 	}
-	if err := w.fn(context.WithoutCancel(w.ctx), tx); err != nil {
+	mine := usageCounts{}
+	if err := w.fn(context.WithValue(context.WithoutCancel(w.ctx), usageKey{}, mine), tx); err != nil {
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		s.exec(ctx, tx, "RELEASE w")
 		return err
 	}
-	return s.exec(ctx, tx, "RELEASE w")
+	if err := s.exec(ctx, tx, "RELEASE w"); err != nil {
+		return err
+	}
+	use.merge(mine)
+	return nil
 }
 
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {

@@ -12,8 +12,9 @@ import (
 
 func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, metadata, allowed_hosts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), ms(t.CreatedAt), ms(t.UpdatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit,
+			ms(t.CreatedAt), ms(t.UpdatedAt))
 		return err
 	})
 	if outlet.ErrorCode(err) == outlet.ECONFLICT {
@@ -22,13 +23,13 @@ func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
 	return err
 }
 
-const tenantCols = `rowid, id, name, metadata, allowed_hosts, created_at, updated_at`
+const tenantCols = `rowid, id, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at`
 
 func scanTenant(row scanner) (*outlet.Tenant, int64, error) {
 	var t outlet.Tenant
 	var seq, created, updated int64
 	var meta, hosts string
-	if err := row.Scan(&seq, &t.ID, &t.Name, &meta, &hosts, &created, &updated); err != nil {
+	if err := row.Scan(&seq, &t.ID, &t.Name, &meta, &hosts, &t.PublishRateLimit, &created, &updated); err != nil {
 		return nil, 0, err
 	}
 	if err := errors.Join(json.Unmarshal([]byte(meta), &t.Metadata), json.Unmarshal([]byte(hosts), &t.AllowedHosts)); err != nil {
@@ -65,21 +66,12 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u outlet.TenantUpda
 		if t, err = tenant(ctx, tx, id); err != nil {
 			return err
 		}
-		if u.Name != nil {
-			t.Name = *u.Name
-		}
-		if u.Metadata != nil {
-			t.Metadata = u.Metadata
-		}
-		if u.AllowedHosts != nil {
-			t.AllowedHosts = *u.AllowedHosts
-		}
+		t.Apply(u, now)
 		if err := t.Validate(); err != nil {
 			return err
 		}
-		t.UpdatedAt = now
-		_, err = tx.ExecContext(ctx, `UPDATE tenants SET name = ?, metadata = ?, allowed_hosts = ?, updated_at = ? WHERE id = ?`,
-			t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), ms(now), id)
+		_, err = tx.ExecContext(ctx, `UPDATE tenants SET name = ?, metadata = ?, allowed_hosts = ?, publish_rate_limit = ?, updated_at = ? WHERE id = ?`,
+			t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit, ms(now), id)
 		return err
 	})
 	return t, err

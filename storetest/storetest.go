@@ -56,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) outlet.Store) {
 		{"function attempts", functionAttemptTests},
 		{"invocations", invocationTests},
 		{"secrets", secretTests},
+		{"flow control", flowTests},
+		{"ordered delivery", orderedTests},
+		{"usage", usageTests},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
@@ -411,6 +414,7 @@ func wantTenant(t *testing.T, got, want *outlet.Tenant) {
 	if !slices.Equal(got.AllowedHosts, want.AllowedHosts) {
 		t.Errorf("tenant allowed hosts = %q; want %q", got.AllowedHosts, want.AllowedHosts)
 	}
+	wantEqual(t, "tenant publish_rate_limit", got.PublishRateLimit, want.PublishRateLimit)
 	wantTime(t, "tenant created_at", got.CreatedAt, want.CreatedAt)
 	wantTime(t, "tenant updated_at", got.UpdatedAt, want.UpdatedAt)
 }
@@ -437,6 +441,9 @@ func wantEndpoint(t *testing.T, got, want *outlet.Endpoint) {
 	wantTime(t, "endpoint created_at", got.CreatedAt, want.CreatedAt)
 	wantTime(t, "endpoint updated_at", got.UpdatedAt, want.UpdatedAt)
 	wantEqual(t, "endpoint secret", got.Secret, want.Secret)
+	wantEqual(t, "endpoint max_in_flight", got.MaxInFlight, want.MaxInFlight)
+	wantEqual(t, "endpoint rate_limit", got.RateLimit, want.RateLimit)
+	wantEqual(t, "endpoint ordered", got.Ordered, want.Ordered)
 	wantEqual(t, "endpoint previous secret", got.PreviousSecret, want.PreviousSecret)
 	wantTimePtr(t, "endpoint previous secret expiry", got.PreviousSecretExpiresAt, want.PreviousSecretExpiresAt)
 }

@@ -30,6 +30,11 @@ type serveConfig struct {
 	StrictEventTypes     bool
 	Workers              int
 	MaxHeld              int
+	EndpointMaxInFlight  int
+	BreakerFailures      int
+	BreakerCooldown      time.Duration
+	BreakerMaxCooldown   time.Duration
+	PublishRateLimit     int
 	Lease                time.Duration
 	PollInterval         time.Duration
 	CacheTTL             time.Duration
@@ -76,6 +81,11 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", false, "refuse events whose type is not in the catalog")
 	fs.IntVar(&c.Workers, "workers", 64, "webhook attempts in flight at once on this node")
 	fs.IntVar(&c.MaxHeld, "max-held", 10000, "deliveries this node holds in memory, waiting or in flight; the rest wait in the database")
+	fs.IntVar(&c.EndpointMaxInFlight, "endpoint-max-in-flight", 10, "attempts in flight to one endpoint at once from this node, unless the endpoint sets max_in_flight")
+	fs.IntVar(&c.BreakerFailures, "breaker-failures", 5, "stop sending to an endpoint after this many attempts in a row got no answer, a 5xx or a 429, until a probe succeeds (0 turns the breaker off)")
+	fs.DurationVar(&c.BreakerCooldown, "breaker-cooldown", 10*time.Second, "how long an endpoint's circuit stays open before a probe; it doubles after each failed probe")
+	fs.DurationVar(&c.BreakerMaxCooldown, "breaker-max-cooldown", 5*time.Minute, "the longest an endpoint's circuit stays open between probes")
+	fs.IntVar(&c.PublishRateLimit, "publish-rate-limit", 0, "events per second one tenant may publish to this node, unless the tenant's publish_rate_limit says otherwise (0: no limit); more are refused with 429")
 	fs.DurationVar(&c.Lease, "lease", 60*time.Second, "how long a node's claim on a delivery lasts unless renewed; a node that dies leaves its work to others after this")
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "the longest this node sleeps without looking for due deliveries")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", 5*time.Second, "how long API keys and event type schemas are cached")
@@ -135,6 +145,14 @@ func (c *serveConfig) validate() error {
 		return fmt.Errorf("--workers must be 1 to 10000")
 	case c.MaxHeld < 1:
 		return fmt.Errorf("--max-held must be at least 1")
+	case c.EndpointMaxInFlight < 1 || c.EndpointMaxInFlight > outlet.MaxEndpointInFlight:
+		return fmt.Errorf("--endpoint-max-in-flight must be 1 to %d", outlet.MaxEndpointInFlight)
+	case c.BreakerFailures < 0:
+		return fmt.Errorf("--breaker-failures must be 0 (off) or more")
+	case c.BreakerCooldown <= 0 || c.BreakerMaxCooldown < c.BreakerCooldown:
+		return fmt.Errorf("--breaker-cooldown must be positive and at most --breaker-max-cooldown")
+	case c.PublishRateLimit < 0 || c.PublishRateLimit > outlet.MaxPublishRateLimit:
+		return fmt.Errorf("--publish-rate-limit must be 0 (no limit) to %d", outlet.MaxPublishRateLimit)
 	case c.AttemptTimeout <= 0:
 		return fmt.Errorf("--attempt-timeout must be positive")
 	case c.Lease < 2*c.AttemptTimeout:

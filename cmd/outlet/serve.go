@@ -129,11 +129,13 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 		DisableAfter:   cfg.DisableAfter,
 		PollInterval:   cfg.PollInterval,
 		MaxHeld:        cfg.MaxHeld,
-		Retention:      cfg.Retention,
-		Policy:         policy,
-		Functions:      fns,
-		Logger:         log,
-		Metrics:        m,
+		Flow: dispatch.FlowConfig{MaxInFlight: cfg.EndpointMaxInFlight, BreakerFailures: cfg.BreakerFailures, BreakerOff: cfg.BreakerFailures == 0,
+			BreakerCooldown: cfg.BreakerCooldown, BreakerMaxCooldown: cfg.BreakerMaxCooldown},
+		Retention: cfg.Retention,
+		Policy:    policy,
+		Functions: fns,
+		Logger:    log,
+		Metrics:   m,
 	})
 	var draining atomic.Bool
 	api := httpapi.New(httpapi.Config{
@@ -141,6 +143,7 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 		Store:            store,
 		Dispatcher:       d,
 		MaxEventSize:     int(cfg.MaxEventSize),
+		PublishRateLimit: cfg.PublishRateLimit,
 		StrictEventTypes: cfg.StrictEventTypes,
 		CacheTTL:         cfg.CacheTTL,
 		Functions:        fns,

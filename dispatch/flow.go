@@ -1,0 +1,430 @@
+package dispatch
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/outlethq/outlet"
+)
+
+// FlowConfig is how the dispatcher protects receivers from being flooded.
+// Zero values take the defaults in brackets.
+type FlowConfig struct {
+	// MaxInFlight caps attempts in flight to one endpoint from this node,
+	// unless the endpoint sets its own [10].
+	MaxInFlight int
+	// BreakerFailures is how many attempts in a row must fail (no answer,
+	// 5xx or 429) before this node stops sending to an endpoint [5].
+	BreakerFailures int
+	BreakerOff      bool // never open a circuit
+	// BreakerCooldown is how long the circuit stays open before one probe
+	// is sent; it doubles after every failed probe, up to BreakerMaxCooldown
+	// [10s, 5m].
+	BreakerCooldown    time.Duration
+	BreakerMaxCooldown time.Duration
+	// MaxQueued caps the claims waiting in memory for one endpoint; beyond it
+	// new work for the endpoint is left in the store for later, so a slow
+	// endpoint can't fill the memory every other one needs [MaxHeld/4].
+	MaxQueued int
+}
+
+func (c *FlowConfig) defaults(maxHeld int) {
+	setDefault(&c.MaxInFlight, 10)
+	setDefault(&c.BreakerFailures, 5)
+	setDefault(&c.BreakerCooldown, 10*time.Second)
+	setDefault(&c.BreakerMaxCooldown, 5*time.Minute)
+	setDefault(&c.MaxQueued, max(maxHeld/4, 1))
+}
+
+// scheduler holds the claims a node will send, and picks which one a free
+// worker sends next:
+//
+//   - tenants take turns, so one tenant's backlog can't hold up another's
+//     work for longer than a turn, and no tenant may occupy every worker;
+//   - each endpoint has at most its in-flight limit of attempts out at once,
+//     and no more per second than its rate limit;
+//   - an endpoint whose attempts keep failing gets a circuit breaker: its
+//     work is put back in the store until a cooldown ends, then one probe
+//     goes out, and sending resumes only once a probe succeeds.
+//
+// Function targets take part in the tenants' turns but have no endpoint
+// limits; the sandbox bounds them.
+type scheduler struct {
+	cfg       FlowConfig
+	tenantMax int // in-flight attempts one tenant may have, of all workers
+	now       func() time.Time
+	onBreaker func(open bool) // told when a circuit opens or closes
+	ready     chan struct{}   // a value when work may be ready for a worker
+	mu        sync.Mutex
+	tenants   map[string]*tenantFlow
+	turns     []*tenantFlow // tenants with queued work, in turn order
+	turn      int
+	targets   map[outlet.Target]*targetFlow
+	queued    int
+	openCount int
+}
+
+type tenantFlow struct {
+	id       string
+	queued   int           // claims waiting, over all its targets
+	inFlight int           // attempts out now
+	ready    []*targetFlow // its targets with queued work, in turn order
+	turn     int
+	inTurns  bool
+}
+
+type targetFlow struct {
+	target   outlet.Target
+	tenant   *tenantFlow
+	queue    []*outlet.Claim
+	inFlight int
+	maxIn    int // 0: no limit (functions)
+	limiter  *rate.Limiter
+	ratePer  int
+	inReady  bool
+
+	// The circuit breaker.
+	failures  int           // unanswered attempts in a row
+	openUntil time.Time     // zero while closed
+	cooldown  time.Duration // the next cooldown if the probe fails
+	probing   bool          // the one probe is out
+}
+
+func newScheduler(cfg FlowConfig, workers int, now func() time.Time, onBreaker func(bool)) *scheduler {
+	return &scheduler{
+		cfg: cfg,
+		// Leave an eighth of the workers (at least one) to other tenants.
+		tenantMax: max(workers-max(workers/8, 1), 1),
+		now:       now,
+		onBreaker: onBreaker,
+		ready:     make(chan struct{}, 1),
+		tenants:   map[string]*tenantFlow{},
+		targets:   map[outlet.Target]*targetFlow{},
+	}
+}
+
+// admission is what the scheduler did with a claim handed to it.
+type admission int
+
+const (
+	admitted admission = iota
+	// heldOpen: the endpoint's circuit is open; the claim goes back to the
+	// store, due when the circuit half-opens.
+	heldOpen
+	// heldBacklog: the endpoint has all the claims waiting it may; the claim
+	// goes back to the store for later.
+	heldBacklog
+)
+
+// add queues a claim, or says why it must go back to the store and when it
+// should be due again.
+func (s *scheduler) add(c *outlet.Claim) (admission, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tf := s.target(c)
+	now := s.now()
+	switch {
+	case tf.coolingDown(now):
+		return heldOpen, tf.openUntil
+	case len(tf.queue) >= s.cfg.MaxQueued:
+		return heldBacklog, now.Add(time.Second + time.Duration(len(tf.queue))*time.Millisecond)
+	}
+	tf.queue = append(tf.queue, c)
+	tf.tenant.queued++
+	s.queued++
+	s.markReady(tf)
+	s.signal()
+	return admitted, time.Time{}
+}
+
+// target returns the flow state of a claim's target, creating it, and takes
+// the endpoint's current settings from the claim.
+func (s *scheduler) target(c *outlet.Claim) *targetFlow {
+	tn := s.tenants[c.Delivery.TenantID]
+	tf := s.targets[c.Delivery.Target]
+	switch {
+	case tn == nil && tf != nil:
+		// The tenant was forgotten while its target kept breaker or rate
+		// state; it had nothing queued or in flight, so it can come back.
+		tn = tf.tenant
+		s.tenants[tn.id] = tn
+	case tn == nil:
+		tn = &tenantFlow{id: c.Delivery.TenantID}
+		s.tenants[tn.id] = tn
+	}
+	if tf == nil {
+		tf = &targetFlow{target: c.Delivery.Target, tenant: tn, cooldown: s.cfg.BreakerCooldown}
+		s.targets[tf.target] = tf
+	}
+	tf.tenant = tn // idle when its old tenant was forgotten, so nothing to move
+	if ep := c.Endpoint; ep != nil {
+		tf.maxIn = s.cfg.MaxInFlight
+		if ep.MaxInFlight > 0 {
+			tf.maxIn = ep.MaxInFlight
+		}
+		if ep.RateLimit != tf.ratePer {
+			tf.ratePer, tf.limiter = ep.RateLimit, nil
+			if ep.RateLimit > 0 {
+				tf.limiter = rate.NewLimiter(rate.Limit(ep.RateLimit), max(ep.RateLimit/10, 1))
+			}
+		}
+	}
+	return tf
+}
+
+func (s *scheduler) markReady(tf *targetFlow) {
+	if !tf.inReady {
+		tf.inReady = true
+		tf.tenant.ready = append(tf.tenant.ready, tf)
+	}
+	if tn := tf.tenant; !tn.inTurns {
+		tn.inTurns = true
+		s.turns = append(s.turns, tn)
+	}
+}
+
+func (s *scheduler) signal() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// coolingDown reports whether the target's circuit is open and not yet
+// ready for its probe. Once it is (half-open), work queues again, waiting
+// for the probe's answer.
+func (tf *targetFlow) coolingDown(now time.Time) bool {
+	return !tf.openUntil.IsZero() && now.Before(tf.openUntil)
+}
+
+// next takes the claim a free worker should send now, or nil, with how long
+// to wait at most before asking again (0: until signalled).
+func (s *scheduler) next() (*outlet.Claim, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var wait time.Duration
+	for range len(s.turns) {
+		s.turn %= len(s.turns)
+		tn := s.turns[s.turn]
+		s.turn++
+		if tn.inFlight >= s.tenantMax {
+			continue
+		}
+		c, w := s.takeFrom(tn, now)
+		if w > 0 && (wait == 0 || w < wait) {
+			wait = w
+		}
+		if c != nil {
+			if s.queued > 0 {
+				s.signal() // more may be ready: wake another worker
+			}
+			return c, 0
+		}
+	}
+	return nil, wait
+}
+
+// takeFrom takes the next claim of one tenant whose target may be sent to
+// now, its targets taking turns.
+func (s *scheduler) takeFrom(tn *tenantFlow, now time.Time) (*outlet.Claim, time.Duration) {
+	var wait time.Duration
+	for range len(tn.ready) {
+		tn.turn %= len(tn.ready)
+		tf := tn.ready[tn.turn]
+		tn.turn++
+		if w, ok := tf.mayGo(now); !ok {
+			if w > 0 && (wait == 0 || w < wait) {
+				wait = w
+			}
+			continue
+		}
+		c := tf.queue[0]
+		tf.queue[0] = nil
+		tf.queue = tf.queue[1:]
+		tf.inFlight++
+		tn.inFlight++
+		tn.queued--
+		s.queued--
+		if !tf.openUntil.IsZero() {
+			tf.probing = true // half-open: this is the probe
+		}
+		if len(tf.queue) == 0 {
+			s.unready(tf)
+		}
+		return c, 0
+	}
+	return nil, wait
+}
+
+// mayGo reports whether an attempt may go to the target now, and if not
+// because of time, how long until it may.
+func (tf *targetFlow) mayGo(now time.Time) (time.Duration, bool) {
+	if len(tf.queue) == 0 {
+		return 0, false
+	}
+	if !tf.openUntil.IsZero() {
+		if tf.probing {
+			return 0, false
+		}
+		if now.Before(tf.openUntil) {
+			return tf.openUntil.Sub(now), false
+		}
+	}
+	if tf.maxIn > 0 && tf.inFlight >= tf.maxIn {
+		return 0, false
+	}
+	if tf.limiter != nil {
+		r := tf.limiter.ReserveN(now, 1)
+		if d := r.DelayFrom(now); d > 0 {
+			r.CancelAt(now)
+			return d, false
+		}
+	}
+	return 0, true
+}
+
+// unready takes a target whose queue emptied out of its tenant's turns,
+// and the tenant out of the scheduler's if it has no other target ready.
+func (s *scheduler) unready(tf *targetFlow) {
+	tf.queue = nil // let the emptied backing array go
+	if !tf.inReady {
+		return
+	}
+	tf.inReady = false
+	tn := tf.tenant
+	if i := slices.Index(tn.ready, tf); i >= 0 {
+		tn.ready = slices.Delete(tn.ready, i, i+1)
+		if i < tn.turn {
+			tn.turn--
+		}
+	}
+	if len(tn.ready) == 0 && tn.inTurns {
+		tn.inTurns = false
+		if i := slices.Index(s.turns, tn); i >= 0 {
+			s.turns = slices.Delete(s.turns, i, i+1)
+			if i < s.turn {
+				s.turn--
+			}
+		}
+	}
+	s.forget(tf)
+}
+
+// forget drops the state of a target, and of its tenant, that have nothing
+// left to remember. A target keeps its state while it has work, a failing
+// streak or an open circuit, or a rate limiter still refilling (so the
+// limit holds across bursts).
+func (s *scheduler) forget(tf *targetFlow) {
+	if tf.inFlight == 0 && len(tf.queue) == 0 && tf.failures == 0 && tf.openUntil.IsZero() && !tf.inReady &&
+		(tf.limiter == nil || tf.limiter.TokensAt(s.now()) >= float64(tf.limiter.Burst())) {
+		delete(s.targets, tf.target)
+	}
+	if tn := tf.tenant; tn.inFlight == 0 && tn.queued == 0 && !tn.inTurns {
+		delete(s.tenants, tn.id)
+	}
+}
+
+// done records the end of an attempt: answered says whether the receiver
+// answered at all usefully (anything but no answer, a 5xx or a 429). It
+// returns the claims to put back in the store because the target's circuit
+// just opened, with when they are due.
+func (s *scheduler) done(c *outlet.Claim, answered bool) ([]*outlet.Claim, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.signal()
+	tf := s.targets[c.Delivery.Target]
+	if tf == nil {
+		return nil, time.Time{}
+	}
+	tf.inFlight--
+	tf.tenant.inFlight--
+	defer s.forget(tf)
+	if c.Endpoint == nil {
+		return nil, time.Time{}
+	}
+	now := s.now()
+	if answered {
+		if !tf.openUntil.IsZero() {
+			s.openCount--
+			s.onBreaker(false)
+		}
+		tf.failures, tf.openUntil, tf.probing, tf.cooldown = 0, time.Time{}, false, s.cfg.BreakerCooldown
+		return nil, time.Time{}
+	}
+	tf.failures++
+	switch {
+	case tf.probing:
+		// The probe failed: cool down again, for longer.
+		tf.probing = false
+		tf.openUntil = now.Add(tf.cooldown)
+		tf.cooldown = min(2*tf.cooldown, s.cfg.BreakerMaxCooldown)
+	case tf.openUntil.IsZero() && tf.failures >= s.cfg.BreakerFailures && !s.cfg.BreakerOff:
+		tf.openUntil = now.Add(tf.cooldown)
+		tf.cooldown = min(2*tf.cooldown, s.cfg.BreakerMaxCooldown)
+		s.openCount++
+		s.onBreaker(true)
+	default:
+		return nil, time.Time{}
+	}
+	// Open: what waits for the endpoint goes back to the store until the
+	// probe, rather than holding memory and workers.
+	back := tf.queue
+	tf.tenant.queued -= len(back)
+	s.queued -= len(back)
+	s.unready(tf)
+	return back, tf.openUntil
+}
+
+// holds returns the endpoints of a tenant whose circuits are open, with when
+// they half-open: a publish leaves their deliveries in the store until then.
+func (s *scheduler) holds(tenantID string, now time.Time) map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.openCount == 0 {
+		return nil
+	}
+	var out map[string]time.Time
+	for t, tf := range s.targets {
+		if tf.tenant.id == tenantID && t.Type == outlet.TargetEndpoint && tf.coolingDown(now) {
+			if out == nil {
+				out = map[string]time.Time{}
+			}
+			out[t.ID] = tf.openUntil
+		}
+	}
+	return out
+}
+
+// drain takes every queued claim, for shutdown.
+func (s *scheduler) drain() []*outlet.Claim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*outlet.Claim
+	for _, tf := range s.targets {
+		out = append(out, tf.queue...)
+		tf.tenant.queued -= len(tf.queue)
+		s.queued -= len(tf.queue)
+		s.unready(tf)
+	}
+	return out
+}
+
+// tenantQueued is how many claims of the tenant wait in memory.
+func (s *scheduler) tenantQueued(tenantID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tn := s.tenants[tenantID]; tn != nil {
+		return tn.queued + tn.inFlight
+	}
+	return 0
+}
+
+// receiverAnswered reports whether an attempt's result shows the receiver
+// alive and taking work: anything but no answer at all, a 5xx or a 429.
+func receiverAnswered(a *outlet.Attempt) bool {
+	return a.StatusCode != 0 && a.StatusCode < 500 && a.StatusCode != 429
+}

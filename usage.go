@@ -1,0 +1,58 @@
+package outlet
+
+import (
+	"context"
+	"time"
+)
+
+// Usage is what a tenant used in one UTC day, for billing. Events count
+// accepted publishes (not replays), deliveries the deliveries they made,
+// attempts every attempt made (retries included), and function invocations
+// and CPU time every run of the tenant's functions, at hooks, on events and
+// in tests.
+type Usage struct {
+	Day                 string `json:"day"` // YYYY-MM-DD, UTC
+	Events              int64  `json:"events"`
+	Deliveries          int64  `json:"deliveries"`
+	Attempts            int64  `json:"attempts"`
+	FunctionInvocations int64  `json:"function_invocations"`
+	FunctionCPUMs       int64  `json:"function_cpu_ms"`
+}
+
+// Add adds o's counts to u's.
+func (u *Usage) Add(o *Usage) {
+	u.Events += o.Events
+	u.Deliveries += o.Deliveries
+	u.Attempts += o.Attempts
+	u.FunctionInvocations += o.FunctionInvocations
+	u.FunctionCPUMs += o.FunctionCPUMs
+}
+
+// FunctionUsage is function use to add to a tenant's count for the day of At.
+type FunctionUsage struct {
+	TenantID    string
+	At          time.Time
+	Invocations int64
+	CPUMs       int64
+}
+
+// UsageStore keeps per-tenant usage counters. Stores count events,
+// deliveries and attempts themselves, in the transactions that make them;
+// function use is added by the functions service.
+type UsageStore interface {
+	AddFunctionUsage(ctx context.Context, use []FunctionUsage) error
+	// Usage returns the tenant's usage per day, oldest first, for the days
+	// from since's to before's (exclusive), leaving out days with no use.
+	Usage(ctx context.Context, tenantID string, since, before time.Time) ([]*Usage, error)
+}
+
+// UsageDay is the number of the UTC day t falls in, counted from 1970-01-01:
+// the key usage is kept under.
+func UsageDay(t time.Time) int64 {
+	return t.UnixMilli() / (24 * time.Hour).Milliseconds()
+}
+
+// UsageDate is the YYYY-MM-DD of a UsageDay.
+func UsageDate(day int64) string {
+	return time.UnixMilli(day * (24 * time.Hour).Milliseconds()).UTC().Format(time.DateOnly)
+}
