@@ -29,6 +29,7 @@ type Store interface {
 	FunctionVersion(ctx context.Context, tenantID, name string, version int) (*outlet.FunctionVersion, error)
 	SealedSecrets(ctx context.Context, tenantID string) (map[string][]byte, error)
 	RecordInvocations(ctx context.Context, invs []*outlet.Invocation) error
+	AddFunctionUsage(ctx context.Context, use []outlet.FunctionUsage) error
 }
 
 // Config is what a Service is built from. Zero durations take the defaults
@@ -50,9 +51,11 @@ type Config struct {
 	// CacheTTL bounds how long a change made through another node goes
 	// unseen here [5s]; changes made through this node are seen at once.
 	CacheTTL time.Duration
-	Logger   *slog.Logger
-	Metrics  *metrics.Metrics
-	Now      func() time.Time
+	// UsageInterval is how often function use is written for billing [2s].
+	UsageInterval time.Duration
+	Logger        *slog.Logger
+	Metrics       *metrics.Metrics
+	Now           func() time.Time
 }
 
 // Service runs functions. It is safe for concurrent use.
@@ -64,6 +67,7 @@ type Service struct {
 	metrics *metrics.Metrics
 	client  *http.Client // for sync endpoints
 	logs    *groupcommit.Batcher[*outlet.Invocation]
+	usage   *meter
 
 	hooks    *ttlCache[string, *hookDef]
 	bindings *ttlCache[bindingKey, *binding]
@@ -110,6 +114,9 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.UsageInterval <= 0 {
+		cfg.UsageInterval = 2 * time.Second
+	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, sandbox: cfg.Sandbox, log: cfg.Logger, metrics: cfg.Metrics,
 		client:   syncClient(cfg.Policy),
@@ -119,11 +126,15 @@ func New(cfg Config) *Service {
 		tenants:  newTTLCache[string, *tenantEnv](cfg.CacheTTL),
 	}
 	s.logs = groupcommit.New(512, s.record)
+	s.usage = newMeter(cfg.Store, cfg.Logger, cfg.UsageInterval)
 	return s
 }
 
-// Close records the logs still queued.
-func (s *Service) Close() { s.logs.Stop() }
+// Close records the logs and usage still queued.
+func (s *Service) Close() {
+	s.logs.Stop()
+	s.usage.close()
+}
 
 // Changed tells the service that what a tenant's functions run with changed
 // through this node: its functions, hooks, sync endpoints, secrets or
@@ -249,6 +260,7 @@ func (s *Service) run(ctx context.Context, c sandbox.Call, trigger, ref string) 
 	started := s.cfg.Now()
 	res := s.sandbox.Run(ctx, c)
 	outcome := outcomeOf(res.Error)
+	s.usage.add(c.Function.Tenant, started, res.CPU)
 	s.metrics.Invocations.WithLabelValues(trigger, outcome).Inc()
 	s.metrics.InvokeSeconds.WithLabelValues(c.Function.Runtime).Observe(res.Duration.Seconds())
 	inv := &outlet.Invocation{

@@ -38,6 +38,7 @@ func (s *Service) Test(ctx context.Context, tenantID, function string, version i
 		}
 	}
 	res := s.sandbox.Run(ctx, s.call(v, env, input, timeout))
+	s.usage.add(tenantID, s.cfg.Now(), res.CPU) // a test uses the machine like any run
 	s.metrics.Invocations.WithLabelValues("test", outcomeOf(res.Error)).Inc()
 	return &TestResult{Version: v.Version, Output: res.Output, Error: res.Error, Logs: res.Logs, LogsTruncated: res.LogsTruncated,
 		DurationMs: res.Duration.Milliseconds()}, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -104,8 +105,15 @@ func (s *Sandbox) limits(l Limits) Limits {
 // Run makes one invocation. It never fails in any other way than the Error
 // in its Result: whatever the function does, the caller gets an answer
 // within the call's time limit.
+//
+// The engines run the function on the calling goroutine, so Run keeps it on
+// one OS thread and reads that thread's CPU clock before and after: the CPU
+// time in the Result is the function's own (compiling, running, encoding),
+// not the time it spent waiting for fetches or timers.
 func (s *Sandbox) Run(ctx context.Context, call Call) Result {
-	start := time.Now()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, cpu := time.Now(), threadCPU()
 	call.Limits = s.limits(call.Limits)
 	lim := call.Limits
 	logs := &logBuffer{max: lim.MaxLogs, mask: masker(call.Secrets)}
@@ -115,6 +123,10 @@ func (s *Sandbox) Run(ctx context.Context, call Call) Result {
 		res.Output = nil
 	}
 	res.Logs, res.LogsTruncated, res.Duration = logs.b.String(), logs.truncated, time.Since(start)
+	res.CPU = res.Duration
+	if measuresCPU {
+		res.CPU = threadCPU() - cpu
+	}
 	return res
 }
 

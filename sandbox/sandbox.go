@@ -99,6 +99,9 @@ type Result struct {
 	Logs          string          `json:"logs"`
 	LogsTruncated bool            `json:"logs_truncated"`
 	Duration      time.Duration   `json:"-"`
+	// CPU is the CPU time the run used on its thread (wall time where the
+	// platform can't tell).
+	CPU time.Duration `json:"-"`
 }
 
 // logBuffer keeps an invocation's console output up to a cap, with the
