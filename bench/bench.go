@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,14 +23,18 @@ type Options struct {
 	URL         string // a running Outlet
 	Key         string // its admin key
 	Events      int
-	Concurrency int           // publishers
-	Endpoints   int           // receivers each event fans out to
-	Size        int           // bytes of event data
-	Rate        int           // events per second in all; 0: as fast as possible
-	Timeout     time.Duration // the whole run, publishing and delivering
-	Baseline    bool          // also time a plain client against the receiver
-	HookCalls   int           // calls of a JavaScript hook to time one by one; 0 skips hooks
-	Progress    io.Writer     // where to show progress; nil for none
+	Concurrency int // publishers
+	Endpoints   int // receivers each event fans out to
+	// DeadEndpoints are more endpoints each event fans out to, on a port of
+	// 127.0.0.1 where nothing listens (every connection refused): what a
+	// dead customer endpoint costs the healthy ones.
+	DeadEndpoints int
+	Size          int           // bytes of event data
+	Rate          int           // events per second in all; 0: as fast as possible
+	Timeout       time.Duration // the whole run, publishing and delivering
+	Baseline      bool          // also time a plain client against the receiver
+	HookCalls     int           // calls of a JavaScript hook to time one by one; 0 skips hooks
+	Progress      io.Writer     // where to show progress; nil for none
 	// ServerStats, when set, samples the server's resident memory.
 	ServerStats func() (rssBytes, peakBytes int64, err error)
 }
@@ -38,6 +43,7 @@ type Options struct {
 type Result struct {
 	Events            int     `json:"events"`
 	Endpoints         int     `json:"endpoints"`
+	DeadEndpoints     int     `json:"dead_endpoints,omitempty"`
 	Concurrency       int     `json:"concurrency"`
 	Size              int     `json:"size_bytes"`
 	Rate              int     `json:"target_rate"`
@@ -72,12 +78,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Events < 1 || o.Concurrency < 1 || o.Endpoints < 1 || o.Timeout <= 0 {
 		return nil, fmt.Errorf("events, concurrency, endpoints and timeout must be positive")
 	}
+	if o.DeadEndpoints < 0 || o.DeadEndpoints > 100 {
+		return nil, fmt.Errorf("dead endpoints must be 0 to 100")
+	}
 	if o.Rate < 0 || o.Rate > 1_000_000 {
 		return nil, fmt.Errorf("rate must be 0 (as fast as possible) to 1,000,000 events/s")
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	res := &Result{Events: o.Events, Endpoints: o.Endpoints, Concurrency: o.Concurrency, Size: o.Size, Rate: o.Rate}
+	res := &Result{Events: o.Events, Endpoints: o.Endpoints, DeadEndpoints: o.DeadEndpoints, Concurrency: o.Concurrency, Size: o.Size, Rate: o.Rate}
 	rcv, err := startReceiver(o.Events * o.Endpoints)
 	if err != nil {
 		return nil, err
@@ -95,6 +104,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		body := map[string]any{"url": fmt.Sprintf("%s/e/%d", rcv.url, i), "description": "outlet bench receiver"}
 		if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/endpoints", body, nil); err != nil {
 			return nil, fmt.Errorf("create endpoint: %w", err)
+		}
+	}
+	if o.DeadEndpoints > 0 {
+		dead, err := deadURL()
+		if err != nil {
+			return nil, err
+		}
+		for i := range o.DeadEndpoints {
+			body := map[string]any{"url": fmt.Sprintf("%s/%d", dead, i), "description": "outlet bench: nothing listens here"}
+			if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/endpoints", body, nil); err != nil {
+				return nil, fmt.Errorf("create dead endpoint: %w", err)
+			}
 		}
 	}
 	if o.ServerStats != nil {
@@ -301,4 +322,16 @@ func (c *apiClient) doRaw(ctx context.Context, method, path string, body []byte,
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+// deadURL is a URL on 127.0.0.1 where nothing listens: a port taken from
+// the system and let go at once.
+func deadURL() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port for dead endpoints: %w", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr + "/dead", nil
 }

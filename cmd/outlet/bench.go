@@ -81,6 +81,7 @@ client posting the same number of requests straight to the receiver.`,
 	f.IntVar(&o.Events, "events", 20000, "events to publish")
 	f.IntVar(&o.Concurrency, "concurrency", 32, "concurrent publishers")
 	f.IntVar(&o.Endpoints, "endpoints", 1, "endpoints each event fans out to")
+	f.IntVar(&o.DeadEndpoints, "dead-endpoints", 0, "more endpoints each event fans out to, where nothing listens (connection refused); the rates count the healthy ones")
 	f.IntVar(&o.Size, "size", 1024, "bytes of data per event")
 	f.IntVar(&o.Rate, "rate", 0, "events per second to publish in all; 0 publishes as fast as the server accepts")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
@@ -95,6 +96,9 @@ client posting the same number of requests straight to the receiver.`,
 func printBench(w io.Writer, r *bench.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "events\t%d × %d B, %d publishers, %d endpoint(s)\n", r.Events, r.Size, r.Concurrency, r.Endpoints)
+	if r.DeadEndpoints > 0 {
+		fmt.Fprintf(tw, "dead endpoints\t%d (connection refused), not counted below\n", r.DeadEndpoints)
+	}
 	if r.Rate > 0 {
 		fmt.Fprintf(tw, "target rate\t%d events/s\n", r.Rate)
 	}
