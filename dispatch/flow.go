@@ -86,6 +86,8 @@ type targetFlow struct {
 	ratePer  int
 	inReady  bool
 
+	took time.Duration // how long attempts take, on average of the recent ones
+
 	// The circuit breaker.
 	failures  int           // unanswered attempts in a row
 	openUntil time.Time     // zero while closed
@@ -130,7 +132,7 @@ func (s *scheduler) add(c *outlet.Claim) (admission, time.Time) {
 	case tf.coolingDown(now):
 		return heldOpen, tf.openUntil
 	case len(tf.queue) >= s.cfg.MaxQueued:
-		return heldBacklog, now.Add(time.Second + time.Duration(len(tf.queue))*time.Millisecond)
+		return heldBacklog, now.Add(tf.drainTime())
 	}
 	tf.queue = append(tf.queue, c)
 	tf.tenant.queued++
@@ -191,6 +193,14 @@ func (s *scheduler) signal() {
 	case s.ready <- struct{}{}:
 	default:
 	}
+}
+
+// drainTime guesses how long the target needs to work off its queue: when
+// work sent back to the store for lack of room is worth claiming again.
+func (tf *targetFlow) drainTime() time.Duration {
+	parallel := max(tf.maxIn, 1)
+	took := max(tf.took, time.Millisecond)
+	return min(max(time.Duration(len(tf.queue))*took/time.Duration(parallel), time.Second), 5*time.Minute)
 }
 
 // coolingDown reports whether the target's circuit is open and not yet
@@ -328,11 +338,11 @@ func (s *scheduler) forget(tf *targetFlow) {
 	}
 }
 
-// done records the end of an attempt: answered says whether the receiver
-// answered at all usefully (anything but no answer, a 5xx or a 429). It
-// returns the claims to put back in the store because the target's circuit
-// just opened, with when they are due.
-func (s *scheduler) done(c *outlet.Claim, answered bool) ([]*outlet.Claim, time.Time) {
+// done records the end of an attempt that took took: answered says whether
+// the receiver answered at all usefully (anything but no answer, a 5xx or a
+// 429). It returns the claims to put back in the store because the target's
+// circuit just opened, with when they are due.
+func (s *scheduler) done(c *outlet.Claim, answered bool, took time.Duration) ([]*outlet.Claim, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.signal()
@@ -343,6 +353,11 @@ func (s *scheduler) done(c *outlet.Claim, answered bool) ([]*outlet.Claim, time.
 	tf.inFlight--
 	tf.tenant.inFlight--
 	defer s.forget(tf)
+	if tf.took == 0 {
+		tf.took = took
+	} else {
+		tf.took += (took - tf.took) / 8
+	}
 	if c.Endpoint == nil {
 		return nil, time.Time{}
 	}

@@ -46,9 +46,9 @@ func (d *Dispatcher) work() {
 // attempt makes one attempt of a claimed delivery, hands its outcome to the
 // completer, and tells the scheduler how the receiver did.
 func (d *Dispatcher) attempt(c *outlet.Claim) {
-	answered := true
+	answered, started := true, time.Now()
 	defer func() {
-		if back, due := d.sched.done(c, answered); len(back) > 0 {
+		if back, due := d.sched.done(c, answered, time.Since(started)); len(back) > 0 {
 			d.log.Warn("endpoint keeps failing; holding its deliveries back until a probe succeeds",
 				"endpoint", c.Delivery.Target.ID, "tenant", c.Delivery.TenantID, "held", len(back), "until", due)
 			for _, b := range back {
