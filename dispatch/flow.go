@@ -64,7 +64,9 @@ type scheduler struct {
 	turn      int
 	targets   map[outlet.Target]*targetFlow
 	queued    int
-	openCount int
+	// open lists, per tenant, its endpoints whose circuits are open and when
+	// each half-opens.
+	open map[string]map[string]time.Time
 }
 
 type tenantFlow struct {
@@ -105,6 +107,7 @@ func newScheduler(cfg FlowConfig, workers int, now func() time.Time, onBreaker f
 		ready:     make(chan struct{}, 1),
 		tenants:   map[string]*tenantFlow{},
 		targets:   map[outlet.Target]*targetFlow{},
+		open:      map[string]map[string]time.Time{},
 	}
 }
 
@@ -364,7 +367,7 @@ func (s *scheduler) done(c *outlet.Claim, answered bool, took time.Duration) ([]
 	now := s.now()
 	if answered {
 		if !tf.openUntil.IsZero() {
-			s.openCount--
+			s.setOpen(tf, time.Time{})
 			s.onBreaker(false)
 		}
 		tf.failures, tf.openUntil, tf.probing, tf.cooldown = 0, time.Time{}, false, s.cfg.BreakerCooldown
@@ -375,12 +378,11 @@ func (s *scheduler) done(c *outlet.Claim, answered bool, took time.Duration) ([]
 	case tf.probing:
 		// The probe failed: cool down again, for longer.
 		tf.probing = false
-		tf.openUntil = now.Add(tf.cooldown)
+		s.setOpen(tf, now.Add(tf.cooldown))
 		tf.cooldown = min(2*tf.cooldown, s.cfg.BreakerMaxCooldown)
 	case tf.openUntil.IsZero() && tf.failures >= s.cfg.BreakerFailures && !s.cfg.BreakerOff:
-		tf.openUntil = now.Add(tf.cooldown)
+		s.setOpen(tf, now.Add(tf.cooldown))
 		tf.cooldown = min(2*tf.cooldown, s.cfg.BreakerMaxCooldown)
-		s.openCount++
 		s.onBreaker(true)
 	default:
 		return nil, time.Time{}
@@ -394,21 +396,36 @@ func (s *scheduler) done(c *outlet.Claim, answered bool, took time.Duration) ([]
 	return back, tf.openUntil
 }
 
-// holds returns the endpoints of a tenant whose circuits are open, with when
-// they half-open: a publish leaves their deliveries in the store until then.
+// setOpen opens the target's circuit until then, or closes it (zero).
+func (s *scheduler) setOpen(tf *targetFlow, until time.Time) {
+	tf.openUntil = until
+	tenant := tf.tenant.id
+	if until.IsZero() {
+		delete(s.open[tenant], tf.target.ID)
+		if len(s.open[tenant]) == 0 {
+			delete(s.open, tenant)
+		}
+		return
+	}
+	if s.open[tenant] == nil {
+		s.open[tenant] = map[string]time.Time{}
+	}
+	s.open[tenant][tf.target.ID] = until
+}
+
+// holds returns the endpoints of a tenant whose circuits are open and
+// cooling down, with when they half-open: a publish leaves their deliveries
+// in the store until then.
 func (s *scheduler) holds(tenantID string, now time.Time) map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.openCount == 0 {
-		return nil
-	}
 	var out map[string]time.Time
-	for t, tf := range s.targets {
-		if tf.tenant.id == tenantID && t.Type == outlet.TargetEndpoint && tf.coolingDown(now) {
+	for id, until := range s.open[tenantID] {
+		if now.Before(until) {
 			if out == nil {
 				out = map[string]time.Time{}
 			}
-			out[t.ID] = tf.openUntil
+			out[id] = until
 		}
 	}
 	return out
