@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go/format"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	esbuild "github.com/evanw/esbuild/pkg/api"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -265,7 +267,9 @@ func TestFunctionsDocExamplesRunAsShown(t *testing.T) {
 
 	s := startServer(t)
 	s.must(t, "tenants", "create", "acme", "--name", "Acme Inc")
-	s.must(t, "hooks", "create", "checkout.discount", "--timeout-ms", "1000", "--on-error", "fail_open")
+	// A deadline far above the run's few milliseconds: the race detector on a
+	// busy machine makes them hundreds.
+	s.must(t, "hooks", "create", "checkout.discount", "--timeout-ms", "10000", "--on-error", "fail_open")
 	var key struct{ Key string }
 	s.mustJSON(t, &key, "api-keys", "create", "--tenant", "acme", "--name", "docs")
 	t.Setenv("OUTLET_URL", s.url)
@@ -567,7 +571,9 @@ func proseOf(text string, blocks []docBlock) string {
 // parsers that read them: every outlet.yaml with the manifest's own strict
 // parser, the reference manifest naming every field there is, .env files as
 // 'outlet dev --secrets-file' reads them, other YAML and every JSON block as
-// YAML and JSON. Its links must lead to headings and files that exist.
+// YAML and JSON, Go as gofmt would write it, JavaScript and TypeScript as
+// esbuild reads them when deploying. Its links must lead to headings and
+// files that exist.
 func TestFunctionsDocBlocksParse(t *testing.T) {
 	t.Parallel()
 	text, blocks := readDoc(t)
@@ -611,6 +617,23 @@ func TestFunctionsDocBlocksParse(t *testing.T) {
 		case b.info == "json":
 			if !json.Valid([]byte(b.body)) {
 				t.Errorf("%s: not valid JSON:\n%s", where, b.body)
+			}
+		case b.info == "go":
+			if formatted, err := format.Source([]byte(b.body)); err != nil || string(formatted) != b.body {
+				t.Errorf("%s: the Go example isn't gofmt'ed Go (%v)", where, err)
+			}
+		case b.info == "js" || b.info == "ts":
+			loader := esbuild.LoaderJS
+			if b.info == "ts" {
+				loader = esbuild.LoaderTS
+			}
+			res := esbuild.Transform(b.body, esbuild.TransformOptions{Loader: loader, Format: esbuild.FormatESModule, Target: esbuild.ES2023, LogLevel: esbuild.LogLevelSilent})
+			for _, e := range res.Errors {
+				line := 0
+				if e.Location != nil {
+					line = e.Location.Line
+				}
+				t.Errorf("%s:%d: %s", functionsDoc, b.line+line, e.Text)
 			}
 		}
 	}
