@@ -17,6 +17,7 @@ type DeliveriesService struct{ c *Client }
 type DeliveryFilter struct {
 	EventID    string
 	EndpointID string
+	Function   string // deliveries to this function of the tenant
 	// Status is outlet.StatusPending, outlet.StatusSucceeded or
 	// outlet.StatusFailed.
 	Status string
@@ -30,6 +31,7 @@ func (f DeliveryFilter) query() url.Values {
 	q := ListOptions{Limit: f.Limit, Cursor: f.Cursor}.query()
 	setNonEmpty(q, "event_id", f.EventID)
 	setNonEmpty(q, "endpoint_id", f.EndpointID)
+	setNonEmpty(q, "function", f.Function)
 	setNonEmpty(q, "status", f.Status)
 	setTime(q, "since", f.Since)
 	setTime(q, "before", f.Before)

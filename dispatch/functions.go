@@ -7,7 +7,17 @@ import (
 
 // FunctionRunner runs a tenant's function on an event, for a delivery.
 type FunctionRunner interface {
-	RunEvent(ctx context.Context, tenantID, function, deliveryID string, body []byte) FunctionRun
+	RunEvent(ctx context.Context, e EventRun) FunctionRun
+}
+
+// EventRun is one attempt of a delivery to a function.
+type EventRun struct {
+	TenantID   string
+	Function   string
+	EventID    string // the same on every attempt, as webhook-id is for endpoints
+	DeliveryID string
+	Attempt    int // 1 for the first
+	Body       []byte
 }
 
 // FunctionRun is what one run of a function on an event came to.

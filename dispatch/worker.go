@@ -111,7 +111,8 @@ func (d *Dispatcher) runFunction(c *outlet.Claim, trigger string) Result {
 		a.Error = "functions are not enabled on this node"
 		return Result{Attempt: a}
 	}
-	run := d.cfg.Functions.RunEvent(d.attemptCtx, c.Delivery.TenantID, c.Delivery.Target.ID, c.Delivery.ID, c.Event.Body())
+	run := d.cfg.Functions.RunEvent(d.attemptCtx, EventRun{TenantID: c.Delivery.TenantID, Function: c.Delivery.Target.ID,
+		EventID: c.Event.ID, DeliveryID: c.Delivery.ID, Attempt: c.Delivery.Attempts + 1, Body: c.Event.Body()})
 	a.DurationMs = run.Duration.Milliseconds()
 	a.FunctionVersion, a.Logs = run.Version, run.Logs
 	a.ResponseBody, a.ResponseTruncated = clipBody(run.Output)

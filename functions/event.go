@@ -6,11 +6,13 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/dispatch"
+	"github.com/outlethq/outlet/sandbox"
 )
 
 // RunEvent runs the active version of a tenant's function on an event body,
 // for a delivery attempt. It implements dispatch.FunctionRunner.
-func (s *Service) RunEvent(ctx context.Context, tenantID, function, deliveryID string, body []byte) dispatch.FunctionRun {
+func (s *Service) RunEvent(ctx context.Context, e dispatch.EventRun) dispatch.FunctionRun {
+	tenantID, function := e.TenantID, e.Function
 	v, err := s.active.get(bindingKey{tenantID, function}, func() (*outlet.FunctionVersion, error) {
 		return s.store.FunctionVersion(ctx, tenantID, function, 0)
 	})
@@ -25,7 +27,9 @@ func (s *Service) RunEvent(ctx context.Context, tenantID, function, deliveryID s
 	if v.Limits.TimeoutMs > 0 {
 		timeout = time.Duration(v.Limits.TimeoutMs) * time.Millisecond
 	}
-	res := s.run(ctx, s.call(v, env, body, timeout), outlet.TriggerEvent, deliveryID)
+	call := s.call(v, env, e.Body, timeout)
+	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerEvent, EventID: e.EventID, DeliveryID: e.DeliveryID, Attempt: e.Attempt}
+	res := s.run(ctx, call, outlet.TriggerEvent, e.DeliveryID)
 	run := dispatch.FunctionRun{Version: v.Version, Output: res.Output, Logs: res.Logs, Duration: res.Duration}
 	if res.Error != nil {
 		run.ErrCode, run.ErrMsg = res.Error.Code, res.Error.Message

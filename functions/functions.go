@@ -45,8 +45,9 @@ type Config struct {
 	// Limits are what a function gets unless its version says otherwise.
 	// TimeoutMs is EventTimeout's; zero fields take the sandbox's defaults.
 	Limits outlet.FunctionLimits
-	// AllowedHosts applies to tenants that have no list of their own; empty
-	// allows any public host.
+	// AllowedHosts bounds the hosts every tenant's functions may fetch from;
+	// a tenant's own list can narrow it, never widen it. Empty allows any
+	// public host.
 	AllowedHosts []string
 	// CacheTTL bounds how long a change made through another node goes
 	// unseen here [5s]; changes made through this node are seen at once.
@@ -201,9 +202,6 @@ func (s *Service) env(ctx context.Context, tenantID string) (*tenantEnv, error) 
 			return nil, err
 		}
 		env := &tenantEnv{secrets: make(map[string]string, len(sealed)), allowedHosts: t.AllowedHosts}
-		if len(env.allowedHosts) == 0 {
-			env.allowedHosts = s.cfg.AllowedHosts
-		}
 		for name, b := range sealed {
 			v, err := s.cfg.Secrets.Open(tenantID, name, b)
 			if err != nil {
@@ -220,7 +218,7 @@ func (s *Service) env(ctx context.Context, tenantID string) (*tenantEnv, error) 
 func (s *Service) call(v *outlet.FunctionVersion, env *tenantEnv, input json.RawMessage, timeout time.Duration) sandbox.Call {
 	lim := s.limits(v)
 	lim.Timeout = timeout
-	lim.Fetch.AllowedHosts = env.allowedHosts
+	lim.Fetch.AllowedHosts, lim.Fetch.OperatorHosts = env.allowedHosts, s.cfg.AllowedHosts
 	return sandbox.Call{Function: Sandboxed(v), Input: input, Secrets: env.secrets, Limits: lim}
 }
 

@@ -108,7 +108,9 @@ func (s *Service) chain(ctx context.Context, tenantID string, h *outlet.Hook, fn
 		if left <= 0 {
 			return nil, &sandbox.Error{Code: sandbox.CodeTimeout, Message: "the hook's deadline of " + (time.Duration(h.TimeoutMs) * time.Millisecond).String() + " passed before function " + v.Function + " could run"}
 		}
-		res := s.run(ctx, s.call(v, env, cur, left), outlet.TriggerHook, h.Name)
+		call := s.call(v, env, cur, left)
+		call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerHook, Hook: h.Name}
+		res := s.run(ctx, call, outlet.TriggerHook, h.Name)
 		if res.Error != nil {
 			if len(fns) > 1 {
 				res.Error.Message = "function " + v.Function + ": " + res.Error.Message

@@ -37,7 +37,9 @@ func (s *Service) Test(ctx context.Context, tenantID, function string, version i
 			timeout = time.Duration(v.Limits.TimeoutMs) * time.Millisecond
 		}
 	}
-	res := s.sandbox.Run(ctx, s.call(v, env, input, timeout))
+	call := s.call(v, env, input, timeout)
+	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: "test"}
+	res := s.sandbox.Run(ctx, call)
 	s.usage.add(tenantID, s.cfg.Now(), res.CPU) // a test uses the machine like any run
 	s.metrics.Invocations.WithLabelValues("test", outcomeOf(res.Error)).Inc()
 	return &TestResult{Version: v.Version, Output: res.Output, Error: res.Error, Logs: res.Logs, LogsTruncated: res.LogsTruncated,

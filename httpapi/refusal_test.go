@@ -294,7 +294,7 @@ var specs = map[string]routeSpec{
 	"GET /v1/tenants/{tenant}/events":      {list: true, ok: 200},
 	"GET /v1/tenants/{tenant}/events/{id}": {owned: true, ok: 200},
 
-	"GET /v1/tenants/{tenant}/deliveries":               {list: true, junk: []string{"status=done", "status=PENDING", "status=%00"}, ok: 200},
+	"GET /v1/tenants/{tenant}/deliveries":               {list: true, junk: []string{"status=done", "status=PENDING", "status=%00", "endpoint_id=ep_1&function=f"}, ok: 200},
 	"GET /v1/tenants/{tenant}/deliveries/{id}":          {owned: true, ok: 200},
 	"GET /v1/tenants/{tenant}/deliveries/{id}/attempts": {owned: true, ok: 200},
 	"POST /v1/tenants/{tenant}/deliveries/{id}/retry":   {body: `{}`, emptyOK: true, owned: true, ok: 202},

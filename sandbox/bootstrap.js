@@ -36,8 +36,9 @@
     if (typeof fn !== "function") throw new TypeError("the callback must be a function");
     const id = nextTimer++;
     const delay = Math.max(0, Number(ms) || 0);
+    const refused = timer(id, delay);
+    if (refused) throw new RangeError(refused);
     timers.set(id, { fn, args, repeat: repeat ? delay : -1 });
-    timer(id, delay);
     return id;
   };
   globalThis.setTimeout = (fn, ms, ...args) => schedule(fn, ms, args, false);
@@ -122,7 +123,13 @@
       Object.freeze(ctx);
       Promise.resolve()
         .then(() => fn(JSON.parse(input), ctx))
-        .then((v) => JSON.stringify(v === undefined ? null : v))
+        .then((v) => {
+          const out = JSON.stringify(v === undefined ? null : v);
+          if (out === undefined) {
+            throw new TypeError(`the function returned a ${typeof v}, which JSON can't hold; return an object, an array, a string, a number, a boolean or null`);
+          }
+          return out;
+        })
         .then((out) => { st.out = out; st.done = 1; },
               (e) => {
                 // Out of memory while building the exception itself, the
@@ -137,8 +144,7 @@
     fire(id) {
       const t = timers.get(id);
       if (!t) return;
-      if (t.repeat >= 0) timer(id, t.repeat);
-      else timers.delete(id);
+      if (t.repeat < 0 || timer(id, t.repeat)) timers.delete(id);
       t.fn(...t.args);
     },
     state() { return state; },

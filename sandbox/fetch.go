@@ -73,7 +73,7 @@ func (f *fetcher) do(ctx context.Context, budget *fetchBudget, req fetchRequest)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("%q is not an absolute http(s) URL", req.URL)
 	}
-	if err := allowed(budget.limits.AllowedHosts, u); err != nil {
+	if err := allowed(budget.limits, u); err != nil {
 		return nil, err
 	}
 	method := strings.ToUpper(req.Method)
@@ -101,7 +101,7 @@ func (f *fetcher) do(ctx context.Context, budget *fetchBudget, req fetchRequest)
 		if len(via) >= 5 {
 			return errors.New("stopped after 5 redirects")
 		}
-		return allowed(budget.limits.AllowedHosts, r.URL)
+		return allowed(budget.limits, r.URL)
 	}
 	resp, err := client.Do(hr)
 	if err != nil {
@@ -123,8 +123,13 @@ func (f *fetcher) do(ctx context.Context, budget *fetchBudget, req fetchRequest)
 		Headers: headers, Body: string(bytes.ToValidUTF8(b, []byte("\uFFFD"))), Raw: b}, nil
 }
 
-func allowed(patterns []string, u *url.URL) error {
-	if !outlet.HostAllowed(patterns, u.Hostname()) {
+// allowed checks a URL's host against the operator's list and the
+// tenant's: it must be in both (an empty list allows any host).
+func allowed(l FetchLimits, u *url.URL) error {
+	if !outlet.HostAllowed(l.OperatorHosts, u.Hostname()) {
+		return fmt.Errorf("host %s is not among the hosts this platform lets functions reach", u.Hostname())
+	}
+	if !outlet.HostAllowed(l.AllowedHosts, u.Hostname()) {
 		return fmt.Errorf("host %s is not in this tenant's allowed hosts", u.Hostname())
 	}
 	return nil

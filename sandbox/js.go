@@ -122,10 +122,11 @@ func (j *jsVM) run(ctx context.Context, call Call, logs *logBuffer, budget *fetc
 	deadline, _ := ctx.Deadline()
 	j.inv = &jsInvocation{ctx: ctx, logs: logs, budget: budget, timers: map[int]time.Time{}}
 	defer func() { j.inv = nil }()
-	meta, _ := json.Marshal(map[string]any{
-		"secrets":  orNoSecrets(call.Secrets),
-		"function": map[string]any{"name": call.Function.Name, "version": call.Function.Version},
-	})
+	meta, _ := json.Marshal(struct {
+		Meta
+		Secrets  map[string]string `json:"secrets"`
+		Function map[string]any    `json:"function"`
+	}{call.Meta, orNoSecrets(call.Secrets), map[string]any{"name": call.Function.Name, "version": call.Function.Version}})
 	// Each call into the engine gets what is left of the invocation's time:
 	// the engine's interrupt handler stops any code that runs past it.
 	arm := func() bool {
@@ -247,15 +248,17 @@ func timedOut(limit time.Duration) *Error {
 // maxTimers bounds the timers one invocation may have pending.
 const maxTimers = 1000
 
-func (j *jsVM) timer(id, ms int) error {
+// timer arms a timer; it answers why it can't, or "" if it did, and the
+// bootstrap throws that at the caller.
+func (j *jsVM) timer(id, ms int) string {
 	if j.inv == nil {
-		return errors.New("timers can only be set while the function runs")
+		return "timers can only be set while the function runs, not when its module loads"
 	}
 	if len(j.inv.timers) >= maxTimers {
-		return fmt.Errorf("more than %d timers pending", maxTimers)
+		return fmt.Sprintf("more than %d timers pending; clear some first", maxTimers)
 	}
 	j.inv.timers[id] = time.Now().Add(time.Duration(ms) * time.Millisecond)
-	return nil
+	return ""
 }
 
 func (j *jsVM) untimer(id int) {

@@ -380,3 +380,52 @@ func BenchmarkJSFirstCall(b *testing.B) {
 		}
 	}
 }
+
+func TestAReturnValueJSONCantHoldIsARuntimeError(t *testing.T) {
+	t.Parallel()
+	s := setup(t, true)
+	for _, ret := range []string{"() => 1", "Symbol('x')"} {
+		fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default () => `+ret)
+		res := run(s, fn, `{}`, Limits{}, nil)
+		if res.Error == nil || res.Error.Code != CodeRuntimeError || !strings.Contains(res.Error.Message, "JSON can't hold") {
+			t.Errorf("returning %s: output %s, error %v; want a runtime_error saying JSON can't hold it", ret, res.Output, res.Error)
+		}
+	}
+	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default () => undefined`)
+	if res := run(s, fn, `{}`, Limits{}, nil); res.Error != nil || string(res.Output) != "null" {
+		t.Errorf("returning undefined: output %s, error %v; want null", res.Output, res.Error)
+	}
+}
+
+func TestTimersPastTheLimitThrow(t *testing.T) {
+	t.Parallel()
+	s := setup(t, true)
+	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default () => {
+		let set = 0;
+		try { for (let i = 0; i < 2000; i++) { setTimeout(() => {}, 60000); set++; } }
+		catch (e) { return { set, error: e.name + ": " + e.message }; }
+		return { set };
+	}`)
+	res := run(s, fn, `{}`, Limits{}, nil)
+	want := `{"set":1000,"error":"RangeError: more than 1000 timers pending; clear some first"}`
+	if res.Error != nil || string(res.Output) != want {
+		t.Errorf("output %s, error %v; want %s", res.Output, res.Error, want)
+	}
+	_, err := s.Prepare(context.Background(), Function{Tenant: "acme", Name: "fn", Version: 2, Runtime: outlet.RuntimeJavaScript,
+		Code: []byte(`setTimeout(() => {}, 1); export default () => 1`)})
+	if err == nil || !strings.Contains(err.Error(), "module loads") {
+		t.Errorf("a timer set while the module loads: %v; want an error saying timers can't be set then", err)
+	}
+}
+
+func TestCtxSaysWhatTheCallIs(t *testing.T) {
+	t.Parallel()
+	s := setup(t, true)
+	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default (e, ctx) => ({ ...ctx, secrets: Object.keys(ctx.secrets) })`)
+	res := s.Run(context.Background(), Call{Function: fn, Input: json.RawMessage(`{}`), Secrets: map[string]string{"K": "v"},
+		Meta: Meta{Tenant: "acme", Trigger: "event", EventID: "evt_1", DeliveryID: "dlv_1", Attempt: 2}})
+	want := `{"tenant":"acme","trigger":"event","event_id":"evt_1","delivery_id":"dlv_1","attempt":2,"secrets":["K"],"function":{"name":"fn","version":1}}`
+	if res.Error != nil || string(res.Output) != want {
+		t.Errorf("ctx = %s (%v); want %s", res.Output, res.Error, want)
+	}
+}

@@ -8,6 +8,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +49,9 @@ type FetchLimits struct {
 	Timeout      time.Duration // per request, within the invocation's time [5s]
 	MaxBody      int           // bytes of a response body read [1 MiB]
 	AllowedHosts []string      // the tenant's list; empty allows any public host
+	// OperatorHosts is the operator's list, which bounds every tenant's:
+	// a host must be in both. Empty allows any public host.
+	OperatorHosts []string
 }
 
 func (l Limits) withDefaults() Limits {
@@ -90,6 +94,42 @@ type Call struct {
 	Input    json.RawMessage
 	Secrets  map[string]string
 	Limits   Limits
+	Meta     Meta
+}
+
+// Meta is what a JavaScript function's ctx says about the call, beside its
+// secrets and its own name and version.
+type Meta struct {
+	Tenant     string `json:"tenant,omitempty"`
+	Trigger    string `json:"trigger,omitempty"`     // event, hook or test
+	Hook       string `json:"hook,omitempty"`        // the hook being served
+	EventID    string `json:"event_id,omitempty"`    // the event, the same on every attempt: deduplicate on it
+	DeliveryID string `json:"delivery_id,omitempty"` // the delivery the attempt belongs to
+	Attempt    int    `json:"attempt,omitempty"`     // 1 for the first attempt of a delivery
+}
+
+// config is the Wasm view of the same: config keys "outlet.tenant",
+// "outlet.trigger", "outlet.hook", "outlet.event_id", "outlet.delivery_id"
+// and "outlet.attempt", present when they apply.
+func (m Meta) config(key string) (string, bool) {
+	var v string
+	switch key {
+	case "outlet.tenant":
+		v = m.Tenant
+	case "outlet.trigger":
+		v = m.Trigger
+	case "outlet.hook":
+		v = m.Hook
+	case "outlet.event_id":
+		v = m.EventID
+	case "outlet.delivery_id":
+		v = m.DeliveryID
+	case "outlet.attempt":
+		if m.Attempt > 0 {
+			v = strconv.Itoa(m.Attempt)
+		}
+	}
+	return v, v != ""
 }
 
 // Result is what an invocation came to. Output is set when Error is nil.

@@ -378,6 +378,7 @@ type wasmInstance struct {
 	input      []byte
 	inputOff   uint64
 	secrets    map[string]string
+	meta       Meta
 	logs       *logBuffer
 	budget     *fetchBudget
 	maxOutput  int
@@ -396,6 +397,7 @@ type wasmInstance struct {
 // run makes one call, instantiating the plugin first if this instance is new.
 func (in *wasmInstance) run(ctx context.Context, e *wasmEngine, c *wasmCompiled, call Call, lim Limits, logs *logBuffer, budget *fetchBudget) (json.RawMessage, *Error) {
 	in.ctx, in.engine, in.input, in.secrets, in.logs, in.budget, in.maxOutput = ctx, e, call.Input, call.Secrets, logs, budget, lim.MaxOutput
+	in.meta = call.Meta
 	defer in.end()
 	ctx = context.WithValue(ctx, wasmCallKey{}, in)
 	if in.mod == nil {

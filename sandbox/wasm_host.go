@@ -167,8 +167,14 @@ func (in *wasmInstance) setError(off uint64) {
 	in.errMsg = in.clipText(in.block(off), kernelMaxError)
 }
 
+// configGet answers a config key: a secret's name, or one of the "outlet."
+// keys that say what the call is (secret names can't hold a dot).
 func (in *wasmInstance) configGet(keyOff uint64) uint64 {
-	v, ok := in.secrets[string(in.block(keyOff))]
+	key := string(in.block(keyOff))
+	v, ok := in.secrets[key]
+	if !ok {
+		v, ok = in.meta.config(key)
+	}
 	if !ok {
 		return 0
 	}

@@ -793,3 +793,23 @@ func wasmSLEB(v int) []byte {
 }
 
 func wasmCat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+func TestWasmConfigSaysWhatTheCallIs(t *testing.T) {
+	t.Parallel()
+	e := wasmTestEngine(false)
+	fn := wasmDeploy(t, e, "acme", wasmPlugin(t))
+	lim := Limits{}.withDefaults()
+	ctx, cancel := context.WithTimeout(context.Background(), lim.Timeout)
+	defer cancel()
+	meta := Meta{Tenant: "acme", Trigger: "event", EventID: "evt_1", DeliveryID: "dlv_1", Attempt: 3}
+	for key, want := range map[string]string{
+		"outlet.tenant": `{"found":true,"value":"acme"}`, "outlet.event_id": `{"found":true,"value":"evt_1"}`,
+		"outlet.attempt": `{"found":true,"value":"3"}`, "outlet.hook": `{"found":false,"value":""}`,
+	} {
+		call := Call{Function: fn, Input: json.RawMessage(`{"do":"secret","key":"` + key + `"}`), Limits: lim, Meta: meta}
+		out, err := e.run(ctx, call, lim, &logBuffer{max: lim.MaxLogs}, &fetchBudget{limits: lim.Fetch})
+		if err != nil || string(out) != want {
+			t.Errorf("config %s: %s, %v; want %s", key, out, err, want)
+		}
+	}
+}

@@ -110,13 +110,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	p, err := s.migrations()
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, fsys)
-	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate sqlite database: %w", err)

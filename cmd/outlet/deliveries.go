@@ -53,6 +53,7 @@ and endpoints; --json shows them whole.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.EventID, "event-id", "", "only deliveries of this event")
 	fs.StringVar(&f.EndpointID, "endpoint-id", "", "only deliveries to this endpoint")
+	fs.StringVar(&f.Function, "function", "", "only deliveries to this function")
 	fs.StringVar(&f.Status, "status", "", "only deliveries in this state: pending, succeeded or failed")
 	fs.Var(newTimeValue(&f.Since), "since", "only deliveries created at or after this time: RFC 3339, or how long ago (30m, 24h, 7d)")
 	fs.Var(newTimeValue(&f.Before), "before", "only deliveries created before this time: RFC 3339, or how long ago")
