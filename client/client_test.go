@@ -554,3 +554,38 @@ func signedBy(r *http.Request, body []byte, secret string) bool {
 	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	return slices.Contains(strings.Fields(r.Header.Get("webhook-signature")), want)
 }
+
+func TestUsageAndFlowControl(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	if _, err := b.admin.Tenants.Create(ctx, client.TenantCreate{ID: "acme", PublishRateLimit: 500}); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := b.admin.Endpoints.Create(ctx, "acme", client.EndpointCreate{URL: b.receiver.URL + "/ok", MaxInFlight: 3, RateLimit: 100, Ordered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.MaxInFlight != 3 || ep.RateLimit != 100 || !ep.Ordered {
+		t.Errorf("endpoint flow %d, %d, %v; want 3, 100, true", ep.MaxInFlight, ep.RateLimit, ep.Ordered)
+	}
+	off := false
+	if ep, err = b.admin.Endpoints.Update(ctx, "acme", ep.ID, client.EndpointUpdate{Ordered: &off}); err != nil || ep.Ordered {
+		t.Errorf("update ordered=false: %v, %v", ep, err)
+	}
+	for range 2 {
+		if _, err := b.admin.Events.Publish(ctx, "acme", client.Publish{Type: "invoice.paid", Data: map[string]int{"n": 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := b.admin.Tenants.Usage(ctx, "acme", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Total.Events != 2 || u.Total.Deliveries != 2 || len(u.Days) != 1 || u.Days[0].Day != time.Now().UTC().Format(time.DateOnly) {
+		t.Errorf("usage %+v; want 2 events and 2 deliveries, today", u)
+	}
+	if _, err := b.admin.Tenants.Usage(ctx, "acme", time.Now(), time.Now().AddDate(0, 0, -1)); err == nil || !strings.Contains(err.Error(), "before") {
+		t.Errorf("usage with before ahead of since: %v; want a 422 naming before", err)
+	}
+}

@@ -25,6 +25,13 @@ type EndpointCreate struct {
 	Disabled bool              `json:"disabled,omitempty"`
 	// Secret is the signing secret (whsec_ and base64); empty makes one.
 	Secret string `json:"secret,omitempty"`
+	// MaxInFlight caps attempts in flight to the endpoint at once, per node;
+	// 0 takes the server's default.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+	// RateLimit caps attempts per second, per node; 0 sets no cap.
+	RateLimit int `json:"rate_limit,omitempty"`
+	// Ordered sends the endpoint's events one at a time in publish order.
+	Ordered bool `json:"ordered,omitempty"`
 }
 
 // EndpointUpdate changes an endpoint; nil fields are kept, and a pointer to
@@ -38,7 +45,10 @@ type EndpointUpdate struct {
 	Metadata   *map[string]string `json:"metadata,omitempty"`
 	// Disabled stops (true) or resumes (false) deliveries to the endpoint.
 	// Enabling it also clears its failing streak.
-	Disabled *bool `json:"disabled,omitempty"`
+	Disabled    *bool `json:"disabled,omitempty"`
+	MaxInFlight *int  `json:"max_in_flight,omitempty"`
+	RateLimit   *int  `json:"rate_limit,omitempty"`
+	Ordered     *bool `json:"ordered,omitempty"`
 }
 
 // EndpointSecret is the signing secret of an endpoint and, for a while after

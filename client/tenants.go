@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"iter"
+	"net/url"
+	"time"
 
 	"github.com/outlethq/outlet"
 )
@@ -22,6 +24,9 @@ type TenantCreate struct {
 	// names such as "api.stripe.com" or patterns such as "*.example.com".
 	// Empty allows any public host.
 	AllowedHosts []string `json:"allowed_hosts,omitempty"`
+	// PublishRateLimit caps the events per second the tenant may publish to
+	// each node; 0 takes the operator's --publish-rate-limit.
+	PublishRateLimit int `json:"publish_rate_limit,omitempty"`
 }
 
 // TenantUpdate changes a tenant; nil fields are kept.
@@ -32,6 +37,36 @@ type TenantUpdate struct {
 	// AllowedHosts replaces the hosts the tenant's functions may fetch
 	// from; an empty list allows any public host.
 	AllowedHosts *[]string `json:"allowed_hosts,omitempty"`
+	// PublishRateLimit changes the events per second the tenant may publish
+	// to each node; 0 takes the operator's --publish-rate-limit.
+	PublishRateLimit *int `json:"publish_rate_limit,omitempty"`
+}
+
+// UsageReport is a tenant's usage per UTC day, and the total.
+type UsageReport struct {
+	Tenant string          `json:"tenant"`
+	Since  string          `json:"since"`
+	Before string          `json:"before"`
+	Total  outlet.Usage    `json:"total"`
+	Days   []*outlet.Usage `json:"days"`
+}
+
+// Usage returns the tenant's usage for the days from since to before
+// (exclusive), for billing. Zero times take the server's defaults: the first
+// of this month, and tomorrow. The tenant's own key may read it.
+func (s *TenantsService) Usage(ctx context.Context, tenant string, since, before time.Time, opts ...RequestOption) (*UsageReport, error) {
+	q := url.Values{}
+	if !since.IsZero() {
+		q.Set("since", since.UTC().Format(time.DateOnly))
+	}
+	if !before.IsZero() {
+		q.Set("before", before.UTC().Format(time.DateOnly))
+	}
+	var out UsageReport
+	if err := s.c.do(ctx, "GET", path("v1", "tenants", tenant, "usage"), q, nil, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Create makes a tenant. An id already in use is refused with status 409.

@@ -60,6 +60,9 @@ again later with 'outlet endpoints secret'.`,
 	fs.StringToStringVar(&ep.Metadata, "metadata", nil, "labels as key=value (repeat)")
 	fs.BoolVar(&ep.Disabled, "disabled", false, "create it disabled: no deliveries until enabled")
 	fs.StringVar(&ep.Secret, "secret", "", "use this signing secret (whsec_ and base64) instead of a new random one")
+	fs.IntVar(&ep.MaxInFlight, "max-in-flight", 0, "attempts in flight to it at once, per node (default: the server's --endpoint-max-in-flight)")
+	fs.IntVar(&ep.RateLimit, "rate-limit", 0, "attempts per second to it, per node (default: no limit)")
+	fs.BoolVar(&ep.Ordered, "ordered", false, "send its events one at a time, in publish order")
 	return cmd
 }
 
@@ -111,6 +114,8 @@ func newEndpointsUpdateCmd(r *remote, tenant *string) *cobra.Command {
 		headers, metadata              map[string]string
 		allTypes, clearHeaders         bool
 		clearMetadata, disable, enable bool
+		maxInFlight, rateLimit         int
+		ordered                        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update ENDPOINT_ID",
@@ -141,6 +146,15 @@ failing streak. To change the secret, use 'outlet endpoints rotate-secret'.`,
 			if disable || enable {
 				u.Disabled = &disable
 			}
+			if fs.Changed("max-in-flight") {
+				u.MaxInFlight = &maxInFlight
+			}
+			if fs.Changed("rate-limit") {
+				u.RateLimit = &rateLimit
+			}
+			if fs.Changed("ordered") {
+				u.Ordered = &ordered
+			}
 			ep, err := c.client.Endpoints.Update(c.ctx(), c.tenant, c.args[0], u, c.keep())
 			if err != nil {
 				return err
@@ -159,6 +173,9 @@ failing streak. To change the secret, use 'outlet endpoints rotate-secret'.`,
 	fs.BoolVar(&clearMetadata, "clear-metadata", false, "remove every label")
 	fs.BoolVar(&disable, "disable", false, "stop deliveries to the endpoint")
 	fs.BoolVar(&enable, "enable", false, "resume deliveries to the endpoint")
+	fs.IntVar(&maxInFlight, "max-in-flight", 0, "attempts in flight to it at once, per node; 0 for the server's default")
+	fs.IntVar(&rateLimit, "rate-limit", 0, "attempts per second to it, per node; 0 for no limit")
+	fs.BoolVar(&ordered, "ordered", false, "send its events one at a time in publish order (--ordered=false to stop)")
 	cmd.MarkFlagsMutuallyExclusive("event-type", "all-event-types")
 	cmd.MarkFlagsMutuallyExclusive("header", "clear-headers")
 	cmd.MarkFlagsMutuallyExclusive("metadata", "clear-metadata")
@@ -277,6 +294,7 @@ func printEndpoint(w io.Writer, ep *outlet.Endpoint) {
 	field(w, "status", endpointStatus(ep))
 	field(w, "headers", pairs(ep.Headers))
 	field(w, "metadata", pairs(ep.Metadata))
+	field(w, "flow", endpointFlow(ep))
 	field(w, "created", stamp(ep.CreatedAt))
 	field(w, "updated", stamp(ep.UpdatedAt))
 }
@@ -308,4 +326,19 @@ func eventTypes(types []string) string {
 		return "*"
 	}
 	return strings.Join(types, ", ")
+}
+
+// endpointFlow says how deliveries flow to an endpoint.
+func endpointFlow(ep *outlet.Endpoint) string {
+	parts := []string{"in flight: server default"}
+	if ep.MaxInFlight > 0 {
+		parts[0] = fmt.Sprintf("at most %d in flight", ep.MaxInFlight)
+	}
+	if ep.RateLimit > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d/s", ep.RateLimit))
+	}
+	if ep.Ordered {
+		parts = append(parts, "ordered")
+	}
+	return strings.Join(parts, ", ") + " (per node)"
 }

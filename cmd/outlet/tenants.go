@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +22,7 @@ endpoints, events, deliveries — lives under its id, which is your own
 identifier for the customer. Managing tenants needs the admin key.`,
 	}
 	cmd.AddCommand(newTenantsCreateCmd(r), newTenantsListCmd(r), newTenantsGetCmd(r),
-		newTenantsUpdateCmd(r), newTenantsDeleteCmd(r))
+		newTenantsUpdateCmd(r), newTenantsDeleteCmd(r), newTenantsUsageCmd(r))
 	return cmd
 }
 
@@ -45,6 +47,7 @@ letters, digits, '_', '.' or '-', starting with a letter or digit.`,
 	cmd.Flags().StringVar(&t.Name, "name", "", "the customer's name, for people")
 	cmd.Flags().StringToStringVar(&t.Metadata, "metadata", nil, "labels as key=value (repeat, or separate with commas)")
 	cmd.Flags().StringSliceVar(&t.AllowedHosts, "allowed-host", nil, "a host its functions may fetch from, such as api.stripe.com or *.example.com (repeat); default any public host")
+	cmd.Flags().IntVar(&t.PublishRateLimit, "publish-rate-limit", 0, "events per second it may publish to each node (default: the server's --publish-rate-limit)")
 	return cmd
 }
 
@@ -93,6 +96,7 @@ func newTenantsUpdateCmd(r *remote) *cobra.Command {
 	var metadata map[string]string
 	var clearMetadata, anyHost bool
 	var hosts []string
+	var rateLimit int
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Change a tenant's name, metadata or allowed hosts",
@@ -121,6 +125,9 @@ list.`,
 			if anyHost || c.cmd.Flags().Changed("allowed-host") {
 				u.AllowedHosts = &hosts
 			}
+			if c.cmd.Flags().Changed("publish-rate-limit") {
+				u.PublishRateLimit = &rateLimit
+			}
 			tn, err := c.client.Tenants.Update(c.ctx(), c.args[0], u, c.keep())
 			if err != nil {
 				return err
@@ -133,6 +140,7 @@ list.`,
 	cmd.Flags().BoolVar(&clearMetadata, "clear-metadata", false, "remove every label")
 	cmd.Flags().StringSliceVar(&hosts, "allowed-host", nil, "let its functions fetch from these hosts only (repeat); replaces the list")
 	cmd.Flags().BoolVar(&anyHost, "any-host", false, "let its functions fetch from any public host")
+	cmd.Flags().IntVar(&rateLimit, "publish-rate-limit", 0, "events per second it may publish to each node; 0 for the server's --publish-rate-limit")
 	cmd.MarkFlagsMutuallyExclusive("metadata", "clear-metadata")
 	cmd.MarkFlagsMutuallyExclusive("allowed-host", "any-host")
 	return cmd
@@ -161,6 +169,11 @@ func printTenant(w io.Writer, t *outlet.Tenant) {
 	field(w, "name", dash(t.Name))
 	field(w, "metadata", pairs(t.Metadata))
 	field(w, "allowed hosts", allowedHosts(t.AllowedHosts))
+	if t.PublishRateLimit > 0 {
+		field(w, "publish rate limit", fmt.Sprintf("%d events/s per node", t.PublishRateLimit))
+	} else {
+		field(w, "publish rate limit", "the server's default")
+	}
 	field(w, "created", stamp(t.CreatedAt))
 	field(w, "updated", stamp(t.UpdatedAt))
 }
@@ -176,4 +189,48 @@ func allowedHosts(hosts []string) string {
 func pageFlags(cmd *cobra.Command, lo *client.ListOptions) {
 	cmd.Flags().IntVar(&lo.Limit, "limit", 0, "show at most this many (1 to 250; default 50)")
 	cmd.Flags().StringVar(&lo.Cursor, "cursor", "", "show the page after this one: the next_cursor of the previous page")
+}
+
+func newTenantsUsageCmd(r *remote) *cobra.Command {
+	var since, before string
+	cmd := &cobra.Command{
+		Use:   "usage ID",
+		Short: "Show what a tenant used, per day, for billing",
+		Long: `Show a tenant's usage per UTC day — events published, deliveries made,
+attempts, function runs and their CPU time — and the total. By default from
+the first of this month to today; --since and --before (exclusive) take days
+as YYYY-MM-DD. A tenant's own key may read its usage.`,
+		Example: `  outlet tenants usage acme
+  outlet tenants usage acme --since 2026-10-01 --before 2026-11-01 --json`,
+		Args: args("ID"),
+		RunE: r.run(func(c *call) error {
+			var s, b time.Time
+			var err error
+			if since != "" {
+				if s, err = time.Parse(time.DateOnly, since); err != nil {
+					return fmt.Errorf("--since %q is not a day such as 2026-11-01", since)
+				}
+			}
+			if before != "" {
+				if b, err = time.Parse(time.DateOnly, before); err != nil {
+					return fmt.Errorf("--before %q is not a day such as 2026-12-01", before)
+				}
+			}
+			u, err := c.client.Tenants.Usage(c.ctx(), c.args[0], s, b, c.keep())
+			if err != nil {
+				return err
+			}
+			return c.print(func(w io.Writer) {
+				row(w, "DAY", "EVENTS", "DELIVERIES", "ATTEMPTS", "FUNCTION RUNS", "FUNCTION CPU")
+				for _, d := range u.Days {
+					row(w, d.Day, d.Events, d.Deliveries, d.Attempts, d.FunctionInvocations, fmt.Sprintf("%d ms", d.FunctionCPUMs))
+				}
+				t := u.Total
+				row(w, "total "+u.Since+" to "+u.Before, t.Events, t.Deliveries, t.Attempts, t.FunctionInvocations, fmt.Sprintf("%d ms", t.FunctionCPUMs))
+			})
+		}),
+	}
+	cmd.Flags().StringVar(&since, "since", "", "the first day, YYYY-MM-DD (default: the first of this month)")
+	cmd.Flags().StringVar(&before, "before", "", "the day after the last, YYYY-MM-DD (default: tomorrow)")
+	return cmd
 }
