@@ -109,6 +109,8 @@ type Dispatcher struct {
 	complete *groupcommit.Batcher[*outlet.AttemptOutcome]
 
 	stopClaiming  chan struct{}
+	pollDone      chan struct{} // closed when the poller has stopped
+	started       atomic.Bool
 	stopWorkers   chan struct{}
 	attemptCtx    context.Context
 	cancelAttempt context.CancelFunc
@@ -127,6 +129,7 @@ func New(store Store, cfg Config) *Dispatcher {
 		log:          cfg.Logger,
 		wake:         make(chan struct{}, 1),
 		stopClaiming: make(chan struct{}),
+		pollDone:     make(chan struct{}),
 		stopWorkers:  make(chan struct{}),
 	}
 	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
@@ -148,7 +151,11 @@ func (d *Dispatcher) Start() {
 		d.workers.Add(1)
 		go d.work()
 	}
-	d.goBackground(d.poll)
+	d.started.Store(true)
+	d.goBackground(func() {
+		defer close(d.pollDone)
+		d.poll()
+	})
 	d.goBackground(d.renewLeases)
 	if d.cfg.Retention > 0 {
 		d.goBackground(d.purge)
@@ -180,6 +187,9 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			d.cancelAttempt() // attempts cut short are given back, not recorded
 			<-done
+		}
+		if d.started.Load() {
+			<-d.pollDone // a claim it was making lands before the queue is given back
 		}
 		d.releaseQueued()
 		d.complete.Stop()
