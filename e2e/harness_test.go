@@ -51,6 +51,7 @@ type server struct {
 	url  string
 	data string
 	args []string
+	env  []string // added to the environment, e.g. the OUTLET_SECRET_KEY nodes share
 	cmd  *exec.Cmd
 	logs *logBuffer
 	done chan struct{}
@@ -74,7 +75,7 @@ func (s *server) start() {
 	// which wins over the default here because it comes later.
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", s.data, "--log-format", "json", "--allow-private-networks"}, s.args...)
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = append(os.Environ(), "OUTLET_ADMIN_KEY="+adminKey)
+	s.cmd.Env = append(append(os.Environ(), "OUTLET_ADMIN_KEY="+adminKey), s.env...)
 	s.logs = &logBuffer{}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

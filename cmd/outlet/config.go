@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 type serveConfig struct {
 	Addr                 string
 	Data                 string
+	Database             databaseURL
 	AllowPrivateNetworks bool
 	DNSServer            string
 	RetrySchedule        scheduleValue
@@ -69,7 +71,7 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	c.RetrySchedule = scheduleValue(outlet.DefaultRetrySchedule)
 	c.MaxEventSize = 256 << 10
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	fs.StringVar(&c.Data, "data", "./outlet-data", "directory for the embedded database and the generated admin key")
+	c.storeFlags(fs)
 	fs.BoolVar(&c.AllowPrivateNetworks, "allow-private-networks", false, "let webhooks reach loopback, private, link-local and metadata addresses (for development and tests)")
 	fs.StringVar(&c.DNSServer, "dns-server", "", "resolve webhook hosts with this DNS server (host:port) instead of the system's")
 	fs.Var(&c.RetrySchedule, "retry-schedule", "waits between attempts, comma-separated Go durations; after the last, a delivery has failed")
@@ -101,13 +103,55 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.Var(&c.FunctionMaxLogs, "function-max-logs", "console output kept per function run; the rest is cut and marked (a deploy may ask for less)")
 	fs.IntVar(&c.FunctionConcurrency, "function-concurrency", 8, "function runs one tenant may have going at once on this node; more wait their turn")
 	fs.IntVar(&c.FunctionMaxParallel, "function-max-parallel", 64, "function runs all tenants may have going at once on this node")
-	fs.StringSliceVar(&c.FunctionAllowedHosts, "function-allowed-hosts", nil, "hosts functions may fetch from (e.g. api.stripe.com,*.example.com) for tenants without a list of their own; empty allows any public host")
+	fs.StringSliceVar(&c.FunctionAllowedHosts, "function-allowed-hosts", nil, "hosts any tenant's functions may fetch from (e.g. api.stripe.com,*.example.com); a tenant's own allowed_hosts can narrow this, not widen it; empty allows any public host")
 	fs.IntVar(&c.FunctionFetchLimit, "function-fetch-limit", 20, "fetch requests one function run may make")
 	fs.DurationVar(&c.FunctionFetchTimeout, "function-fetch-timeout", 5*time.Second, "the longest one fetch request of a function may take")
 	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", 256, "JavaScript engines kept warm, ready to run, on this node")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); keep it private")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// storeFlags defines the flags that say where the store is, which `outlet
+// migrate` shares with `outlet serve`.
+func (c *serveConfig) storeFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Data, "data", "./outlet-data", "directory for the embedded database and the generated admin key")
+	fs.Var(&c.Database, "database", "the database: empty for the embedded SQLite database under --data, or a postgres:// URL that several nodes can share "+
+		"(e.g. postgres://outlet@db.internal:5432/outlet?sslmode=verify-full&search_path=outlet); "+
+		"keep a password off the command line: set it in the environment twin or in PGPASSWORD")
+}
+
+// databaseURL is --database: empty, or a Postgres URL. It shows itself with
+// the password hidden, so that the startup summary never logs it.
+type databaseURL string
+
+func (d *databaseURL) Type() string { return "url" }
+
+func (d *databaseURL) String() string {
+	if *d == "" {
+		return ""
+	}
+	u, err := url.Parse(string(*d))
+	if err != nil {
+		return "(a URL that can't be read)" // and might show a password
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+func (d *databaseURL) Set(v string) error {
+	if v != "" && !isPostgresURL(v) {
+		return fmt.Errorf("give a postgres:// (or postgresql://) URL, or nothing for the embedded SQLite database under --data")
+	}
+	*d = databaseURL(v)
+	return nil
+}
+
+func isPostgresURL(v string) bool {
+	return strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://")
 }
 
 // envName is a flag's environment twin.

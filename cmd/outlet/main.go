@@ -32,7 +32,7 @@ this machine.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newBenchCmd(), newVersionCmd(), newConfigDocsCmd())
+	root.AddCommand(newServeCmd(), newMigrateCmd(), newBenchCmd(), newVersionCmd(), newConfigDocsCmd())
 	addRemoteCommands(root)
 	return root
 }

@@ -31,7 +31,6 @@ import (
 	"github.com/outlethq/outlet/netguard"
 	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/secrets"
-	"github.com/outlethq/outlet/sqlite"
 )
 
 func newServeCmd() *cobra.Command {
@@ -65,9 +64,9 @@ first start, stored in <data>/admin.key and printed once.`,
 // serve runs Outlet until ctx ends, then drains and returns.
 func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "outlet.db"))
+	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer store.Close()
 
