@@ -53,7 +53,7 @@ first start, stored in <data>/admin.key and printed once.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, &cfg, cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return serve(ctx, &cfg, cmd.LocalFlags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cfg.flags(cmd.Flags())
