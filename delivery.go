@@ -103,6 +103,11 @@ type AttemptOutcome struct {
 	// Ordered is set for a delivery to an ordered endpoint: recording it lets
 	// the next one of the endpoint go.
 	Ordered bool
+	// Owner is the node whose claim the attempt was made under. If another
+	// node has claimed the delivery since (this one's lease ran out), the
+	// outcome is dropped: the other node's attempt is the one recorded.
+	// Empty skips the check.
+	Owner string
 }
 
 // DeliveryFilter selects deliveries to list.
@@ -142,7 +147,8 @@ type DeliveryStore interface {
 	// claimed, and only while it is due: the next waits for it to finish.
 	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error)
 	// CompleteAttempts records finished attempts, moves their deliveries on and
-	// releases their leases, in one transaction. Each endpoint's failing streak
+	// releases their leases, in one transaction. An ordered delivery that
+	// finished makes the next of its endpoint due. Each endpoint's failing streak
 	// is updated, and an endpoint whose streak began before disableBefore and
 	// has just failed again is disabled. It returns the ids of the endpoints it
 	// disabled.

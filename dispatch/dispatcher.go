@@ -177,6 +177,10 @@ func (d *Dispatcher) goBackground(f func()) {
 func (d *Dispatcher) Shutdown(ctx context.Context) error {
 	var err error
 	d.stopOnce.Do(func() {
+		// Past ctx, whatever still waits on the store (outcomes being retried
+		// against a database that is down) gives up: its deliveries are due
+		// again when their leases end.
+		defer context.AfterFunc(ctx, d.cancelAttempt)()
 		close(d.stopClaiming)
 		d.stopped.Store(true)
 		close(d.stopWorkers)
@@ -207,7 +211,12 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 // or sends them back to the store for later.
 func (d *Dispatcher) enqueue(claims []*outlet.Claim) {
 	for _, c := range claims {
-		d.held.Store(c.Delivery.ID, struct{}{})
+		if _, dup := d.held.LoadOrStore(c.Delivery.ID, struct{}{}); dup {
+			// Claimed again after its lease ran out while this node still
+			// held it (renewals failed for a while): the copy held already
+			// goes on, renewed.
+			continue
+		}
 		d.heldN.Add(1)
 		switch adm, due := d.sched.add(c); adm {
 		case heldOpen:
@@ -238,14 +247,16 @@ func (d *Dispatcher) flushDeferred(batch []deferral) {
 		byDue[f.due] = append(byDue[f.due], f.id)
 	}
 	for due, ids := range byDue {
+		// Forgotten first: once released, the poller may claim them again,
+		// and that new claim must stay held.
+		for _, id := range ids {
+			d.forget(id)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, ids, due); err != nil {
 			d.log.Error("holding back deliveries failed; they will be due again when their leases end", "count", len(ids), "err", err)
 		}
 		cancel()
-		for _, id := range ids {
-			d.forget(id)
-		}
 	}
 }
 
@@ -317,6 +328,7 @@ func (d *Dispatcher) pollerRoom() int { return d.room() - d.cfg.MaxHeld/10 }
 func (d *Dispatcher) claimDue() time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	claimed := 0
 	for {
 		room := d.pollerRoom()
 		if room <= 0 {
@@ -331,6 +343,7 @@ func (d *Dispatcher) claimDue() time.Duration {
 			return d.cfg.PollInterval
 		}
 		d.enqueue(claims)
+		claimed += len(claims)
 		if len(claims) < limit {
 			break
 		}
@@ -339,7 +352,15 @@ func (d *Dispatcher) claimDue() time.Duration {
 	if err != nil || next == nil {
 		return d.cfg.PollInterval
 	}
-	return min(max(next.Sub(d.cfg.Now()), time.Millisecond), d.cfg.PollInterval)
+	wait := next.Sub(d.cfg.Now())
+	if wait <= 0 && claimed == 0 {
+		// Due, yet nothing could be claimed: it waits behind an ordered
+		// delivery in flight (after a recover or a manual retry). Looking
+		// again at once would only spin; the delivery before it finishing
+		// wakes the poller.
+		return d.cfg.PollInterval
+	}
+	return min(max(wait, time.Millisecond), d.cfg.PollInterval)
 }
 
 // renewLeases keeps this node's claims from running out while they wait in

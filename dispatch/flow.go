@@ -62,7 +62,7 @@ type scheduler struct {
 	tenants   map[string]*tenantFlow
 	turns     []*tenantFlow // tenants with queued work, in turn order
 	turn      int
-	targets   map[outlet.Target]*targetFlow
+	targets   map[targetKey]*targetFlow
 	queued    int
 	// open lists, per tenant, its endpoints whose circuits are open and when
 	// each half-opens.
@@ -78,7 +78,14 @@ type tenantFlow struct {
 	inTurns  bool
 }
 
+// targetKey names a target: function names are only unique within a tenant.
+type targetKey struct {
+	tenant string
+	target outlet.Target
+}
+
 type targetFlow struct {
+	key      targetKey
 	target   outlet.Target
 	tenant   *tenantFlow
 	queue    []*outlet.Claim
@@ -106,7 +113,7 @@ func newScheduler(cfg FlowConfig, workers int, now func() time.Time, onBreaker f
 		onBreaker: onBreaker,
 		ready:     make(chan struct{}, 1),
 		tenants:   map[string]*tenantFlow{},
-		targets:   map[outlet.Target]*targetFlow{},
+		targets:   map[targetKey]*targetFlow{},
 		open:      map[string]map[string]time.Time{},
 	}
 }
@@ -149,7 +156,8 @@ func (s *scheduler) add(c *outlet.Claim) (admission, time.Time) {
 // the endpoint's current settings from the claim.
 func (s *scheduler) target(c *outlet.Claim) *targetFlow {
 	tn := s.tenants[c.Delivery.TenantID]
-	tf := s.targets[c.Delivery.Target]
+	key := targetKey{c.Delivery.TenantID, c.Delivery.Target}
+	tf := s.targets[key]
 	switch {
 	case tn == nil && tf != nil:
 		// The tenant was forgotten while its target kept breaker or rate
@@ -161,10 +169,12 @@ func (s *scheduler) target(c *outlet.Claim) *targetFlow {
 		s.tenants[tn.id] = tn
 	}
 	if tf == nil {
-		tf = &targetFlow{target: c.Delivery.Target, tenant: tn, cooldown: s.cfg.BreakerCooldown}
-		s.targets[tf.target] = tf
+		tf = &targetFlow{key: key, target: c.Delivery.Target, tenant: tn, cooldown: s.cfg.BreakerCooldown}
+		s.targets[key] = tf
 	}
-	tf.tenant = tn // idle when its old tenant was forgotten, so nothing to move
+	// The same tenant; a new record of it only if the old one was forgotten,
+	// which it was only with nothing queued or in flight.
+	tf.tenant = tn
 	if ep := c.Endpoint; ep != nil {
 		tf.maxIn = s.cfg.MaxInFlight
 		if ep.MaxInFlight > 0 {
@@ -203,7 +213,11 @@ func (s *scheduler) signal() {
 func (tf *targetFlow) drainTime() time.Duration {
 	parallel := max(tf.maxIn, 1)
 	took := max(tf.took, time.Millisecond)
-	return min(max(time.Duration(len(tf.queue))*took/time.Duration(parallel), time.Second), 5*time.Minute)
+	d := time.Duration(len(tf.queue)) * took / time.Duration(parallel)
+	if tf.ratePer > 0 {
+		d = max(d, time.Duration(len(tf.queue))*time.Second/time.Duration(tf.ratePer))
+	}
+	return min(max(d, time.Second), 5*time.Minute)
 }
 
 // coolingDown reports whether the target's circuit is open and not yet
@@ -334,28 +348,44 @@ func (s *scheduler) unready(tf *targetFlow) {
 func (s *scheduler) forget(tf *targetFlow) {
 	if tf.inFlight == 0 && len(tf.queue) == 0 && tf.failures == 0 && tf.openUntil.IsZero() && !tf.inReady &&
 		(tf.limiter == nil || tf.limiter.TokensAt(s.now()) >= float64(tf.limiter.Burst())) {
-		delete(s.targets, tf.target)
+		delete(s.targets, tf.key)
 	}
 	if tn := tf.tenant; tn.inFlight == 0 && tn.queued == 0 && !tn.inTurns {
 		delete(s.tenants, tn.id)
 	}
 }
 
-// done records the end of an attempt that took took: answered says whether
-// the receiver answered at all usefully (anything but no answer, a 5xx or a
-// 429). It returns the claims to put back in the store because the target's
-// circuit just opened, with when they are due.
-func (s *scheduler) done(c *outlet.Claim, answered bool, took time.Duration) ([]*outlet.Claim, time.Time) {
+// verdict is what an attempt says about its receiver's health.
+type verdict int
+
+const (
+	// untried: nothing was sent (the payload was gone, the endpoint
+	// disabled, the node shutting down), so nothing was learnt.
+	untried verdict = iota
+	// reached: the receiver answered, with anything but a 5xx or a 429.
+	reached
+	// unreached: no answer, a 5xx or a 429.
+	unreached
+)
+
+// done records the end of an attempt that took took. It returns the claims
+// to put back in the store because the target's circuit just opened, with
+// when they are due.
+func (s *scheduler) done(c *outlet.Claim, v verdict, took time.Duration) ([]*outlet.Claim, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.signal()
-	tf := s.targets[c.Delivery.Target]
+	tf := s.targets[targetKey{c.Delivery.TenantID, c.Delivery.Target}]
 	if tf == nil {
 		return nil, time.Time{}
 	}
 	tf.inFlight--
 	tf.tenant.inFlight--
 	defer s.forget(tf)
+	if v == untried {
+		tf.probing = false // no probe was made: the next claim may be one
+		return nil, time.Time{}
+	}
 	if tf.took == 0 {
 		tf.took = took
 	} else {
@@ -365,7 +395,7 @@ func (s *scheduler) done(c *outlet.Claim, answered bool, took time.Duration) ([]
 		return nil, time.Time{}
 	}
 	now := s.now()
-	if answered {
+	if v == reached {
 		if !tf.openUntil.IsZero() {
 			s.setOpen(tf, time.Time{})
 			s.onBreaker(false)
@@ -455,8 +485,11 @@ func (s *scheduler) tenantQueued(tenantID string) int {
 	return 0
 }
 
-// receiverAnswered reports whether an attempt's result shows the receiver
-// alive and taking work: anything but no answer at all, a 5xx or a 429.
-func receiverAnswered(a *outlet.Attempt) bool {
-	return a.StatusCode != 0 && a.StatusCode < 500 && a.StatusCode != 429
+// verdictOf judges an attempt that was sent: the receiver is alive and
+// taking work unless it didn't answer, or answered with a 5xx or a 429.
+func verdictOf(a *outlet.Attempt) verdict {
+	if a.StatusCode != 0 && a.StatusCode < 500 && a.StatusCode != 429 {
+		return reached
+	}
+	return unreached
 }

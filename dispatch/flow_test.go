@@ -84,7 +84,7 @@ func TestAnEndpointGetsNoMoreThanItsInFlightLimit(t *testing.T) {
 	if perEndpoint["ep_own"] != 2 || perEndpoint["ep_default"] != 3 {
 		t.Fatalf("in flight %v; want 2 to the endpoint with its own limit and 3 to the one on the default", perEndpoint)
 	}
-	b.s.done(got[0], true, time.Millisecond)
+	b.s.done(got[0], reached, time.Millisecond)
 	more := b.take()
 	if len(more) != 1 || more[0].Endpoint.ID != got[0].Endpoint.ID {
 		t.Fatalf("after one attempt ended, took %d claims; want one more for %s", len(more), got[0].Endpoint.ID)
@@ -125,9 +125,9 @@ func TestACircuitOpensAfterFailuresProbesAndCloses(t *testing.T) {
 	if len(first) != 3 {
 		t.Fatalf("took %d; want 3", len(first))
 	}
-	b.s.done(first[0], false, time.Millisecond)
-	b.s.done(first[1], false, time.Millisecond)
-	back, due := b.s.done(first[2], false, time.Millisecond)
+	b.s.done(first[0], unreached, time.Millisecond)
+	b.s.done(first[1], unreached, time.Millisecond)
+	back, due := b.s.done(first[2], unreached, time.Millisecond)
 	if b.opened != 1 || len(back) != 3 || !due.Equal(b.clock.now().Add(10*time.Second)) {
 		t.Fatalf("after 3 failures: opened %d, gave back %d due %v; want the circuit open and 3 claims back due in 10s", b.opened, len(back), due)
 	}
@@ -148,7 +148,7 @@ func TestACircuitOpensAfterFailuresProbesAndCloses(t *testing.T) {
 	if len(probe) != 1 {
 		t.Fatalf("half-open, took %d; want one probe", len(probe))
 	}
-	back, due = b.s.done(probe[0], false, time.Millisecond)
+	back, due = b.s.done(probe[0], unreached, time.Millisecond)
 	if len(back) != 1 || !due.Equal(b.clock.now().Add(15*time.Second)) {
 		t.Fatalf("failed probe: gave back %d due %v; want 1 due after the doubled cooldown, capped at 15s", len(back), due)
 	}
@@ -159,7 +159,7 @@ func TestACircuitOpensAfterFailuresProbesAndCloses(t *testing.T) {
 	if len(probe) != 1 {
 		t.Fatalf("half-open again, took %d; want one probe", len(probe))
 	}
-	if back, _ := b.s.done(probe[0], true, time.Millisecond); len(back) != 0 || b.closed != 1 {
+	if back, _ := b.s.done(probe[0], reached, time.Millisecond); len(back) != 0 || b.closed != 1 {
 		t.Fatalf("probe succeeded: gave back %d, closed %d; want the circuit closed", len(back), b.closed)
 	}
 	if got := b.take(); len(got) != 1 {
@@ -176,13 +176,13 @@ func TestAnsweredFailuresDontOpenTheCircuit(t *testing.T) {
 	for range 4 {
 		b.add(t, b.claim("acme", ep))
 		c, _ := b.s.next()
-		b.s.done(c, receiverAnswered(&outlet.Attempt{StatusCode: 400}), time.Millisecond)
+		b.s.done(c, verdictOf(&outlet.Attempt{StatusCode: 400}), time.Millisecond)
 	}
 	if b.opened != 0 {
 		t.Fatalf("a receiver answering 400 opened its circuit")
 	}
 	for _, a := range []*outlet.Attempt{{StatusCode: 0}, {StatusCode: 503}, {StatusCode: 429}} {
-		if receiverAnswered(a) {
+		if verdictOf(a) == reached {
 			t.Errorf("status %d counts as answered; want it to count towards the breaker", a.StatusCode)
 		}
 	}
@@ -194,7 +194,7 @@ func TestTheBreakerCanBeTurnedOff(t *testing.T) {
 	for range 5 {
 		b.add(t, b.claim("acme", ep))
 		c, _ := b.s.next()
-		b.s.done(c, false, time.Millisecond)
+		b.s.done(c, unreached, time.Millisecond)
 	}
 	if b.opened != 0 {
 		t.Fatalf("circuit opened %d times with the breaker off", b.opened)
@@ -255,7 +255,7 @@ func TestFunctionsHaveNoEndpointLimits(t *testing.T) {
 		t.Fatalf("took %d function claims at once; want all 5", len(got))
 	}
 	for _, c := range got {
-		if back, _ := b.s.done(c, false, time.Millisecond); len(back) != 0 || b.opened != 0 {
+		if back, _ := b.s.done(c, unreached, time.Millisecond); len(back) != 0 || b.opened != 0 {
 			t.Fatalf("a failing function opened a circuit")
 		}
 	}
@@ -273,9 +273,56 @@ func TestDrainGivesBackEverythingQueuedAndForgetsIdleState(t *testing.T) {
 		t.Fatalf("drained %d; want the 1 queued", len(got))
 	}
 	for _, c := range inFlight {
-		b.s.done(c, true, time.Millisecond)
+		b.s.done(c, reached, time.Millisecond)
 	}
 	if len(b.s.tenants) != 0 || len(b.s.targets) != 0 || len(b.s.turns) != 0 || b.s.queued != 0 {
 		t.Fatalf("state left after drain: %d tenants, %d targets, %d turns, %d queued", len(b.s.tenants), len(b.s.targets), len(b.s.turns), b.s.queued)
+	}
+}
+
+func TestTenantsWithFunctionsOfTheSameNameKeepApart(t *testing.T) {
+	b := newFlow(t, FlowConfig{}, 4) // a tenant may have 3 in flight
+	fn := func(tenant string) *outlet.Claim {
+		b.claimed++
+		return &outlet.Claim{Delivery: &outlet.Delivery{ID: fmt.Sprint(b.claimed), TenantID: tenant, Target: outlet.Target{Type: outlet.TargetFunction, ID: "handler"}}}
+	}
+	for round := range 3 {
+		for range 3 {
+			b.add(t, fn("acme"), fn("globex"))
+		}
+		got := b.take()
+		perTenant := map[string]int{}
+		for _, c := range got {
+			perTenant[c.Delivery.TenantID]++
+		}
+		if perTenant["acme"] != 3 || perTenant["globex"] != 3 {
+			t.Fatalf("round %d: took %v; want 3 of each tenant", round, perTenant)
+		}
+		for _, c := range got {
+			b.s.done(c, reached, time.Millisecond)
+		}
+	}
+	if len(b.s.tenants) != 0 || b.s.queued != 0 {
+		t.Fatalf("left %d tenants, %d queued; want none", len(b.s.tenants), b.s.queued)
+	}
+}
+
+func TestAProbeThatWasntSentNeitherClosesNorReopensTheCircuit(t *testing.T) {
+	b := newFlow(t, FlowConfig{BreakerFailures: 1, BreakerCooldown: time.Second, MaxInFlight: 5}, 64)
+	ep := endpoint("ep_down")
+	b.add(t, b.claim("acme", ep))
+	c, _ := b.s.next()
+	b.s.done(c, unreached, time.Millisecond)
+	b.clock.advance(time.Second)
+	b.add(t, b.claim("acme", ep), b.claim("acme", ep))
+	probe := b.take()
+	if len(probe) != 1 {
+		t.Fatalf("took %d; want one probe", len(probe))
+	}
+	if back, _ := b.s.done(probe[0], untried, 0); len(back) != 0 || b.closed != 0 {
+		t.Fatalf("an unsent probe gave back %d and closed %d circuits; want neither", len(back), b.closed)
+	}
+	if next := b.take(); len(next) != 1 {
+		t.Fatalf("after an unsent probe, took %d; want the next claim as the probe", len(next))
 	}
 }

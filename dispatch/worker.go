@@ -46,9 +46,9 @@ func (d *Dispatcher) work() {
 // attempt makes one attempt of a claimed delivery, hands its outcome to the
 // completer, and tells the scheduler how the receiver did.
 func (d *Dispatcher) attempt(c *outlet.Claim) {
-	answered, started := true, time.Now()
+	v, started := untried, time.Now()
 	defer func() {
-		if back, due := d.sched.done(c, answered, time.Since(started)); len(back) > 0 {
+		if back, due := d.sched.done(c, v, time.Since(started)); len(back) > 0 {
 			d.log.Warn("endpoint keeps failing; holding its deliveries back until a probe succeeds",
 				"endpoint", c.Delivery.Target.ID, "tenant", c.Delivery.TenantID, "held", len(back), "until", due)
 			for _, b := range back {
@@ -60,7 +60,7 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 		d.forget(c.Delivery.ID) // deleted with its endpoint; nothing left to record
 		return
 	}
-	o := &outlet.AttemptOutcome{TenantID: c.Delivery.TenantID, DeliveryID: c.Delivery.ID, Ordered: c.Delivery.Ordered}
+	o := &outlet.AttemptOutcome{TenantID: c.Delivery.TenantID, DeliveryID: c.Delivery.ID, Ordered: c.Delivery.Ordered, Owner: d.cfg.Owner}
 	trigger := c.Delivery.Trigger
 	if trigger == "" {
 		trigger = outlet.TriggerScheduled
@@ -83,10 +83,10 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 	} else {
 		res = d.sender.Send(d.attemptCtx, c, trigger)
 		o.EndpointID = c.Endpoint.ID
-		answered = receiverAnswered(res.Attempt)
+		v = verdictOf(res.Attempt)
 	}
 	if d.attemptCtx.Err() != nil {
-		answered = true // cut short by shutdown: not the receiver's failure
+		v = untried // cut short by shutdown: not the receiver's failure
 		d.giveBack(c)
 		return
 	}

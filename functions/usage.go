@@ -21,7 +21,7 @@ type meter struct {
 	every time.Duration
 
 	mu      sync.Mutex
-	pending map[meterKey]*outlet.FunctionUsage
+	pending map[meterKey]*metered
 
 	stop chan struct{}
 	done chan struct{}
@@ -32,10 +32,19 @@ type meterKey struct {
 	day    int64
 }
 
+// metered is what a tenant used in a day and isn't written yet. CPU time is
+// kept exact and written in whole milliseconds, the remainder kept for the
+// next write, so runs far shorter than a millisecond add up.
+type metered struct {
+	at          time.Time
+	invocations int64
+	cpu         time.Duration
+}
+
 func newMeter(store interface {
 	AddFunctionUsage(ctx context.Context, use []outlet.FunctionUsage) error
 }, log *slog.Logger, every time.Duration) *meter {
-	m := &meter{store: store, log: log, every: every, pending: map[meterKey]*outlet.FunctionUsage{},
+	m := &meter{store: store, log: log, every: every, pending: map[meterKey]*metered{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.run()
 	return m
@@ -48,14 +57,11 @@ func (m *meter) add(tenantID string, at time.Time, cpu time.Duration) {
 	defer m.mu.Unlock()
 	u := m.pending[k]
 	if u == nil {
-		u = &outlet.FunctionUsage{TenantID: tenantID, At: at}
+		u = &metered{at: at}
 		m.pending[k] = u
 	}
-	u.Invocations++
-	u.CPUMs += cpu.Milliseconds()
-	if cpu%time.Millisecond >= time.Millisecond/2 {
-		u.CPUMs++ // rounded to the nearest millisecond
-	}
+	u.invocations++
+	u.cpu += cpu
 }
 
 func (m *meter) run() {
@@ -75,28 +81,44 @@ func (m *meter) run() {
 
 func (m *meter) flush() {
 	m.mu.Lock()
-	taken := m.pending
-	m.pending = map[meterKey]*outlet.FunctionUsage{}
-	m.mu.Unlock()
-	if len(taken) == 0 {
-		return
+	use := make([]outlet.FunctionUsage, 0, len(m.pending))
+	taken := map[meterKey]outlet.FunctionUsage{}
+	for k, u := range m.pending {
+		ms := u.cpu.Milliseconds()
+		if u.invocations == 0 && ms == 0 {
+			continue
+		}
+		fu := outlet.FunctionUsage{TenantID: k.tenant, At: u.at, Invocations: u.invocations, CPUMs: ms}
+		use = append(use, fu)
+		taken[k] = fu
+		// What is written leaves; the sub-millisecond rest stays.
+		u.invocations = 0
+		u.cpu -= time.Duration(ms) * time.Millisecond
 	}
-	use := make([]outlet.FunctionUsage, 0, len(taken))
-	for _, u := range taken {
-		use = append(use, *u)
+	today := outlet.UsageDay(time.Now())
+	for k, u := range m.pending {
+		// A past day's rest under a millisecond will never add up to one.
+		if u.invocations == 0 && (u.cpu == 0 || k.day < today) {
+			delete(m.pending, k)
+		}
+	}
+	m.mu.Unlock()
+	if len(use) == 0 {
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := m.store.AddFunctionUsage(ctx, use); err != nil {
 		m.log.Error("recording function usage failed; will try again", "tenants", len(use), "err", err)
 		m.mu.Lock()
-		for k, u := range taken {
-			if p := m.pending[k]; p != nil {
-				p.Invocations += u.Invocations
-				p.CPUMs += u.CPUMs
-			} else {
+		for k, fu := range taken {
+			u := m.pending[k]
+			if u == nil {
+				u = &metered{at: fu.At}
 				m.pending[k] = u
 			}
+			u.invocations += fu.Invocations
+			u.cpu += time.Duration(fu.CPUMs) * time.Millisecond
 		}
 		m.mu.Unlock()
 	}

@@ -254,18 +254,27 @@ func loadClaims(ctx context.Context, tx pgx.Tx, ds []deliveryRow) ([]*outlet.Cla
 // completeQuery records one round of attempts: it moves each delivery on,
 // releasing its lease, inserts its attempt numbered after the ones before,
 // and counts the attempts towards their tenants' usage on the day of now. A
-// delivery deleted while it was in flight is not there to update, so its
-// attempt is dropped.
+// delivery deleted while it was in flight is not there to update, and one
+// claimed by another node since is not this node's to update, so their
+// attempts are dropped. An ordered delivery that finished makes the next of
+// its endpoint due (the statement's snapshot still shows the finished ones
+// pending, hence NOT IN done).
 const completeQuery = `WITH o AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::boolean[],
-			$9::integer[], $10::text[], $11::bytea[], $12::boolean[], $13::bytea[], $14::integer[], $15::bytea[])
+			$9::integer[], $10::text[], $11::bytea[], $12::boolean[], $13::bytea[], $14::integer[], $15::bytea[], $18::text[])
 			AS o(delivery_seq, status, next_at, started_at, trigger, url, duration_ms, succeeded, status_code, headers, body, truncated,
-				error, function_version, logs)
+				error, function_version, logs, owner)
 	), done AS (
 		UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1, next_attempt_at = o.next_at, last_attempt_at = o.started_at,
 			lease_owner = NULL, trigger = 'scheduled', single_attempt = false, updated_at = $16
-		FROM o WHERE d.seq = o.delivery_seq
-		RETURNING d.seq, d.attempts, d.tenant_id
+		FROM o WHERE d.seq = o.delivery_seq AND (o.owner = '' OR d.lease_owner = o.owner)
+		RETURNING d.seq, d.attempts, d.tenant_id, d.target_id, d.ordered, o.status
+	), unparked AS (
+		UPDATE deliveries p SET next_attempt_at = $16
+		FROM (SELECT DISTINCT target_id FROM done WHERE ordered AND status <> 'pending') f
+		WHERE p.seq = (SELECT min(q.seq) FROM deliveries q WHERE q.target_id = f.target_id AND q.status = 'pending' AND q.ordered
+				AND q.seq NOT IN (SELECT seq FROM done))
+			AND p.next_attempt_at IS NULL
 	), counted AS (
 		INSERT INTO usage (tenant_id, day, shard, attempts)
 		SELECT tenant_id, $17, pg_backend_pid() % 16, count(*) FROM done GROUP BY tenant_id ORDER BY tenant_id
@@ -373,8 +382,10 @@ func queueRound(b *pgx.Batch, round []completion, now time.Time) {
 	codes, versions := make([]int32, n), make([]int32, n)
 	headers := make([]*string, n)
 	bodies, errs, logs := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	owners := make([]string, n)
 	for i, c := range round {
 		a := c.Attempt
+		owners[i] = c.Owner
 		seqs[i], statuses[i], next[i], started[i] = c.seq, c.Status, nullIfZero(c.NextAttemptAt), ms(a.StartedAt)
 		triggers[i], urls[i], durations[i], succeeded[i], codes[i] = a.Trigger, a.URL, a.DurationMs, a.Succeeded, int32(a.StatusCode)
 		if a.ResponseHeaders != nil {
@@ -385,7 +396,7 @@ func queueRound(b *pgx.Batch, round []completion, now time.Time) {
 			int32(a.FunctionVersion), nullBytes(a.Logs)
 	}
 	b.Queue(completeQuery, seqs, statuses, next, started, triggers, urls, durations, succeeded, codes, headers, bodies, truncated,
-		errs, versions, logs, ms(now), outlet.UsageDay(now))
+		errs, versions, logs, ms(now), outlet.UsageDay(now), owners)
 }
 
 // readRound fills in the attempts of a round that were recorded.

@@ -46,8 +46,30 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest
 		return c.results, nil
 	case <-ctx.Done():
 		// The batch may still commit the events; a publisher that tries
-		// again with the same ids or idempotency keys gets them back.
+		// again with the same ids or idempotency keys gets them back. The
+		// deliveries it claimed for the caller, who is gone, are given back
+		// so any node sends them now rather than when the leases run out.
+		go s.giveBackOrphans(c)
 		return nil, dbErr(ctx.Err())
+	}
+}
+
+// giveBackOrphans releases the claims a publish made for a caller that
+// stopped waiting for it.
+func (s *Store) giveBackOrphans(c *publishCall) {
+	if err := <-c.done; err != nil {
+		return
+	}
+	byOwner := map[string][]string{}
+	for i, r := range c.results {
+		for _, cl := range r.Claims {
+			owner := c.reqs[i].LeaseOwner
+			byOwner[owner] = append(byOwner[owner], cl.Delivery.ID)
+		}
+	}
+	for owner, ids := range byOwner {
+		// If this fails too, the leases run out and the work is due then.
+		_ = s.ReleaseClaims(context.Background(), owner, ids, c.now)
 	}
 }
 
@@ -418,10 +440,18 @@ func (r *publishRow) deliver(target outlet.Target, ep *outlet.Endpoint) {
 // insertDeliveriesQuery inserts deliveries and adds what the batch used to
 // the usage counts, in one statement. It returns enough of each delivery to
 // tell which it is: an event has one delivery per target.
+//
+// A delivery to an ordered endpoint behind another pending one of the same
+// endpoint is parked: due at no time until the one before it finishes. The
+// batch parks all but the first of an endpoint's itself (due null); the
+// first is parked if the endpoint already has one pending.
 const insertDeliveriesQuery = `WITH counted AS (` + addUsageQuery + `)
 	INSERT INTO deliveries (tenant_id, event_seq, event_id, event_type, target_type, target_id, status, next_attempt_at,
 		lease_owner, ordered, created_at, updated_at)
-	SELECT tenant_id, event_seq, event_id, event_type, target_type, target_id, 'pending', due, owner, ordered, now, now
+	SELECT tenant_id, event_seq, event_id, event_type, target_type, target_id, 'pending',
+		CASE WHEN r.ordered AND EXISTS (SELECT 1 FROM deliveries x WHERE x.target_id = r.target_id AND x.status = 'pending' AND x.ordered)
+			THEN NULL ELSE r.due END,
+		owner, ordered, now, now
 	FROM unnest($8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::boolean[],
 		$17::bigint[]) AS r(tenant_id, event_seq, event_id, event_type, target_type, target_id, due, owner, ordered, now)
 	RETURNING seq, event_seq, target_type, target_id`
@@ -430,11 +460,20 @@ const insertDeliveriesQuery = `WITH counted AS (` + addUsageQuery + `)
 func queueDeliveries(b *pgx.Batch, ds []*newDelivery, use usage) {
 	n := len(ds)
 	tenants, eventIDs, eventTypes, targetTypes, targetIDs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	eventSeqs, dues, nows := make([]int64, n), make([]int64, n), make([]int64, n)
+	eventSeqs, nows := make([]int64, n), make([]int64, n)
+	dues := make([]*int64, n)
 	owners, ordered := make([]*string, n), make([]bool, n)
+	firstOrdered := map[string]bool{}
 	for i, d := range ds {
 		tenants[i], eventSeqs[i], eventIDs[i], eventTypes[i] = d.TenantID, d.eventSeq, d.EventID, d.EventType
-		targetTypes[i], targetIDs[i], dues[i], owners[i], ordered[i], nows[i] = d.Target.Type, d.Target.ID, ms(d.due), d.owner, d.Ordered, ms(d.CreatedAt)
+		due := ms(d.due)
+		targetTypes[i], targetIDs[i], dues[i], owners[i], ordered[i], nows[i] = d.Target.Type, d.Target.ID, &due, d.owner, d.Ordered, ms(d.CreatedAt)
+		if d.Ordered {
+			if firstOrdered[d.Target.ID] {
+				dues[i], d.NextAttemptAt = nil, nil // parked behind one of this batch
+			}
+			firstOrdered[d.Target.ID] = true
+		}
 	}
 	b.Queue(insertDeliveriesQuery, append(use.params(), tenants, eventSeqs, eventIDs, eventTypes, targetTypes, targetIDs, dues, owners,
 		ordered, nows)...)

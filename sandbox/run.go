@@ -106,31 +106,45 @@ func (s *Sandbox) limits(l Limits) Limits {
 // in its Result: whatever the function does, the caller gets an answer
 // within the call's time limit.
 //
-// The engines run the function on the calling goroutine, so Run keeps it on
-// one OS thread and reads that thread's CPU clock before and after: the CPU
-// time in the Result is the function's own (compiling, running, encoding),
-// not the time it spent waiting for fetches or timers.
+// The engines run the function on the calling goroutine, so once the call
+// has its slot Run keeps it on one OS thread and reads that thread's CPU
+// clock before and after: the CPU time in the Result is the function's own
+// (loading a VM if none is warm, running, encoding), not the time it waited
+// for a slot, a fetch or a timer. (Waiting for a slot doesn't hold a thread:
+// only calls with a slot do, and slots are bounded.)
 func (s *Sandbox) Run(ctx context.Context, call Call) Result {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start, cpu := time.Now(), threadCPU()
+	start := time.Now()
 	call.Limits = s.limits(call.Limits)
 	lim := call.Limits
 	logs := &logBuffer{max: lim.MaxLogs, mask: masker(call.Secrets)}
-	res := s.run(ctx, call, logs)
+	var cpu time.Duration
+	res := s.run(ctx, call, logs, &cpu)
 	if res.Error != nil {
 		res.Error.Message = logs.maskText(res.Error.Message)
 		res.Output = nil
 	}
 	res.Logs, res.LogsTruncated, res.Duration = logs.b.String(), logs.truncated, time.Since(start)
-	res.CPU = res.Duration
-	if measuresCPU {
-		res.CPU = threadCPU() - cpu
-	}
+	res.CPU = cpu
 	return res
 }
 
-func (s *Sandbox) run(ctx context.Context, call Call, logs *logBuffer) Result {
+// measure runs on a locked thread from now until the returned function is
+// called, which adds the thread's CPU time meanwhile to *cpu (the wall time
+// where the platform has no thread clock).
+func measure(cpu *time.Duration) func() {
+	runtime.LockOSThread()
+	start, t0 := time.Now(), threadCPU()
+	return func() {
+		if measuresCPU {
+			*cpu += threadCPU() - t0
+		} else {
+			*cpu += time.Since(start)
+		}
+		runtime.UnlockOSThread()
+	}
+}
+
+func (s *Sandbox) run(ctx context.Context, call Call, logs *logBuffer, cpu *time.Duration) Result {
 	lim := call.Limits
 	if len(call.Input) > lim.MaxInput {
 		return Result{Error: errorf(CodeRuntimeError, "the input is %d bytes; the limit is %d", len(call.Input), lim.MaxInput)}
@@ -145,6 +159,7 @@ func (s *Sandbox) run(ctx context.Context, call Call, logs *logBuffer) Result {
 		return Result{Error: err}
 	}
 	defer release()
+	defer measure(cpu)()
 	budget := &fetchBudget{limits: lim.Fetch}
 	switch call.Function.Runtime {
 	case outlet.RuntimeJavaScript, outlet.RuntimeTypeScript:

@@ -212,7 +212,13 @@ func placeholders(n int) string {
 
 const (
 	completeDeliveryQuery = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
-			lease_owner = NULL, trigger = 'scheduled', single_attempt = 0, updated_at = ? WHERE seq = ? RETURNING attempts`
+			lease_owner = NULL, trigger = 'scheduled', single_attempt = 0, updated_at = ?
+			WHERE seq = ? AND (?6 = '' OR lease_owner = ?6) RETURNING attempts, target_id, ordered`
+	// unparkQuery makes the next pending delivery of an ordered endpoint due,
+	// once none of the endpoint's is due or in flight.
+	unparkQuery = `UPDATE deliveries SET next_attempt_at = ?
+			WHERE seq = (SELECT min(seq) FROM deliveries WHERE target_id = ? AND status = 'pending' AND ordered = 1)
+			AND next_attempt_at IS NULL`
 	insertAttemptQuery = `INSERT INTO attempts (delivery_seq, number, trigger, url, started_at, duration_ms, succeeded,
 			status_code, response_headers, response_body, response_truncated, error, function_version, logs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -235,12 +241,23 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 			if !ok {
 				continue
 			}
-			err := upd.QueryRowContext(ctx, o.Status, nullIfZero(o.NextAttemptAt), ms(a.StartedAt), ms(now), seq).Scan(&a.Number)
+			var target string
+			var ordered int
+			err := upd.QueryRowContext(ctx, o.Status, nullIfZero(o.NextAttemptAt), ms(a.StartedAt), ms(now), seq, o.Owner).
+				Scan(&a.Number, &target, &ordered)
 			if errors.Is(err, sql.ErrNoRows) {
-				continue // deleted with its endpoint or tenant while it was in flight
+				// Deleted with its endpoint or tenant while it was in flight,
+				// or claimed by another node after this one's lease ran out:
+				// that node's attempt is the one to record.
+				continue
 			}
 			if err != nil {
 				return err
+			}
+			if ordered == 1 && o.Status != outlet.StatusPending {
+				if _, err := tx.ExecContext(ctx, unparkQuery, ms(now), target); err != nil {
+					return err
+				}
 			}
 			countUsage(ctx, o.TenantID, now, &outlet.Usage{Attempts: 1})
 			var headers, body, logs any

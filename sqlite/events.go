@@ -135,14 +135,31 @@ func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.Pub
 			claim, due = false, until
 		}
 	}
-	if claim {
+	var dueAt any = ms(due)
+	switch {
+	case claim:
 		due, owner = r.LeaseUntil, r.LeaseOwner
+		dueAt = ms(due)
 		d.InFlight = true
-	} else {
+	case d.Ordered:
+		// Behind another pending delivery of the endpoint it is parked, due
+		// at no time, until the one before it finishes.
+		var n int
+		err := p.tx.QueryRowContext(p.ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE target_id = ? AND status = 'pending' AND ordered = 1)`,
+			ep.ID).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			dueAt = nil
+		} else {
+			d.NextAttemptAt = &due
+		}
+	default:
 		d.NextAttemptAt = &due
 	}
 	ins, err := p.insertDlv.ExecContext(p.ctx, d.TenantID, seq, d.EventID, d.EventType, d.Target.Type, d.Target.ID,
-		ms(due), owner, bool01(d.Ordered), ms(p.now), ms(p.now))
+		dueAt, owner, bool01(d.Ordered), ms(p.now), ms(p.now))
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,28 @@ func flowTests(t *testing.T, s suite) {
 		wantIDs(t, "claimed then", claimIDs(b.claim(t, "node-b", at(10*time.Second), 10)), []string{ds[0].ID})
 	})
 
+	s.test(t, "an outcome from a node whose claim was taken over is dropped", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.endpoint(t, "acme")
+		d := b.deliveryTo(t, ep, base)
+		b.claimOne(t, "node-a", base)
+		b.claimOne(t, "node-b", at(lease)) // node-a's lease ran out
+		late := succeeded(d, at(time.Second))
+		late.Owner = "node-a"
+		b.complete(t, at(lease+time.Second), noDisable, late)
+		got := b.getDelivery(t, d)
+		wantEqual(t, "status after node-a's late outcome", got.Status, outlet.StatusPending)
+		wantEqual(t, "attempts after node-a's late outcome", got.Attempts, 0)
+		wantEqual(t, "still in flight for node-b", got.InFlight, true)
+		if as := b.attempts(t, d); len(as) != 0 {
+			t.Fatalf("node-a's late attempt was recorded: %v", as)
+		}
+		mine := succeeded(d, at(lease+time.Second))
+		mine.Owner = "node-b"
+		b.complete(t, at(lease+2*time.Second), noDisable, mine)
+		wantEqual(t, "status after node-b's outcome", b.getDelivery(t, d).Status, outlet.StatusSucceeded)
+	})
+
 	s.test(t, "claims given back can be held back until later", func(t *testing.T, b *bundle) {
 		b.tenant(t, "acme")
 		ep := b.endpoint(t, "acme")
@@ -161,6 +183,27 @@ func orderedTests(t *testing.T, s suite) {
 			}
 		}
 		wantSameIDs(t, "claimed", claimIDs(b.claim(t, "node-a", at(time.Second), 100)), want)
+	})
+
+	s.test(t, "deliveries waiting behind an ordered one are parked, due at no time", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.orderedEndpoint(t, "acme")
+		d1 := b.deliveryTo(t, ep, base)
+		d2 := b.deliveryTo(t, ep, at(time.Millisecond))
+		wantTimePtr(t, "head's next attempt", b.getDelivery(t, d1).NextAttemptAt, ptr(base))
+		wantTimePtr(t, "parked one's next attempt", b.getDelivery(t, d2).NextAttemptAt, nil)
+		b.claimOne(t, "node-a", at(time.Second))
+		next, err := b.store.NextDue(b.ctx)
+		check(t, err)
+		wantTimePtr(t, "next due while the head is in flight", next, ptr(at(time.Second+lease)))
+
+		// Finished by an outcome that doesn't name the endpoint (it wasn't
+		// sent: the payload was gone), the next one is due all the same.
+		o := failed(d1, at(time.Second))
+		o.EndpointID = ""
+		b.complete(t, at(2*time.Second), noDisable, o)
+		wantTimePtr(t, "next one's next attempt", b.getDelivery(t, d2).NextAttemptAt, ptr(at(2*time.Second)))
+		wantIDs(t, "claimed next", claimIDs(b.claim(t, "node-a", at(2*time.Second), 10)), []string{d2.ID})
 	})
 
 	s.test(t, "a lease that runs out gives an ordered delivery back in its place", func(t *testing.T, b *bundle) {
