@@ -54,7 +54,13 @@ func (p *publishLimits) allow(ctx context.Context, tenantID string) (time.Durati
 		p.mu.Lock()
 		if tl = p.tenants[tenantID]; tl == nil {
 			if len(p.tenants) > 100000 {
-				clear(p.tenants)
+				// Forget the tenants not seen for a while; their buckets
+				// are full again by now anyway.
+				for id, old := range p.tenants {
+					if now.Sub(old.checked) > time.Minute+p.ttl {
+						delete(p.tenants, id)
+					}
+				}
 			}
 			tl = &tenantLimit{}
 			p.tenants[tenantID] = tl
