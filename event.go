@@ -115,6 +115,10 @@ type PublishResult struct {
 	Replayed   bool
 	Deliveries int      // how many deliveries the event created
 	Claims     []*Claim // the new deliveries claimed for LeaseOwner
+	// DueNow counts the new deliveries nobody claimed that are due at once
+	// (beyond what the publishing node may hold, or ordered): work for
+	// whichever node gets to it first.
+	DueNow int
 	Err        error    // this request failed; the others in the batch may not have
 }
 

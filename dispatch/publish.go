@@ -31,8 +31,8 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 		return r, r.Err
 	}
 	d.enqueue(r.Claims)
-	if r.Deliveries > len(r.Claims) {
-		d.nudge() // some wait in the store: ordered, or beyond what this node holds
+	if r.DueNow > 0 {
+		d.nudge() // some wait in the store, due: ordered, or beyond what this node holds
 	}
 	if !r.Replayed {
 		d.cfg.Metrics.EventsPublished.Inc()

@@ -430,6 +430,13 @@ func (s *Store) ReleaseClaims(ctx context.Context, owner string, deliveryIDs []s
 	}
 	ctx, cancel := bound(ctx)
 	defer cancel()
+	if dueAt.After(time.Now()) {
+		// Held back for later: other nodes find it when they next look for
+		// due work, which is at the latest when it falls due.
+		_, err := s.pool.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL
+			WHERE status = 'pending' AND lease_owner = $2 AND seq = ANY($3)`, ms(dueAt), owner, s.seqs(deliveryIDs))
+		return dbErr(err)
+	}
 	// Work given back is work no node holds: wake the others.
 	_, err := s.pool.Exec(ctx, `WITH released AS (
 			UPDATE deliveries SET next_attempt_at = $1, lease_owner = NULL WHERE status = 'pending' AND lease_owner = $2 AND seq = ANY($3)

@@ -341,12 +341,16 @@ func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
 				r.deliver(outlet.Target{Type: outlet.TargetFunction, ID: fn.name}, nil)
 			}
 		}
+		dueNow := 0
 		for _, d := range r.deliveries {
-			wake = wake || (d.owner == nil && !d.due.After(r.call.now))
+			if d.owner == nil && !d.due.After(r.call.now) {
+				dueNow++
+			}
 		}
+		wake = wake || dueNow > 0
 		ds = append(ds, r.deliveries...)
 		use.add(ev.TenantID, r.call.now, outlet.Usage{Events: 1, Deliveries: int64(len(r.deliveries))})
-		*r.res = outlet.PublishResult{Event: ev, Deliveries: len(r.deliveries)}
+		*r.res = outlet.PublishResult{Event: ev, Deliveries: len(r.deliveries), DueNow: dueNow}
 	}
 
 	b := &pgx.Batch{}

@@ -169,8 +169,11 @@ func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.Pub
 	}
 	d.ID = p.s.ids.Encode(outlet.PrefixDelivery, dseq)
 	res.Deliveries++
-	if claim {
+	switch {
+	case claim:
 		res.Claims = append(res.Claims, &outlet.Claim{Delivery: d, Event: ev, Endpoint: ep})
+	case dueAt != nil && !due.After(p.now):
+		res.DueNow++
 	}
 	return nil
 }

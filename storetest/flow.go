@@ -64,6 +64,7 @@ func flowTests(t *testing.T, s suite) {
 		if len(res.Claims) != 1 || res.Claims[0].Delivery.Target.ID != plain.ID {
 			t.Fatalf("claims at publish = %v; want only the delivery to the endpoint not held", claimIDs(res.Claims))
 		}
+		wantEqual(t, "deliveries unclaimed and due now", res.DueNow, 0)
 		ds := b.deliveries(t, "acme", outlet.DeliveryFilter{EndpointID: held.ID})
 		if len(ds) != 1 {
 			t.Fatalf("held endpoint has %d deliveries; want 1", len(ds))
@@ -130,6 +131,7 @@ func orderedTests(t *testing.T, s suite) {
 		if len(res.Claims) != 1 || res.Claims[0].Delivery.Target.ID != plain.ID {
 			t.Fatalf("claims at publish = %v; want only the delivery to the unordered endpoint", claimIDs(res.Claims))
 		}
+		wantEqual(t, "deliveries unclaimed and due now", res.DueNow, 1)
 		c := b.claimOne(t, "node-b", base)
 		wantEqual(t, "claimed target", c.Delivery.Target.ID, ordered.ID)
 		wantEqual(t, "claimed delivery is ordered", c.Delivery.Ordered, true)
