@@ -119,7 +119,7 @@ type PublishResult struct {
 	// (beyond what the publishing node may hold, or ordered): work for
 	// whichever node gets to it first.
 	DueNow int
-	Err        error    // this request failed; the others in the batch may not have
+	Err    error // this request failed; the others in the batch may not have
 }
 
 // EventFilter selects events to list.
