@@ -28,6 +28,16 @@ func (u *Usage) Add(o *Usage) {
 	u.FunctionCPUMs += o.FunctionCPUMs
 }
 
+// UsageReport is a tenant's usage per day over a span of days, and the
+// total: what GET /v1/tenants/{tenant}/usage answers.
+type UsageReport struct {
+	Tenant string   `json:"tenant"`
+	Since  string   `json:"since"`  // the first day, YYYY-MM-DD
+	Before string   `json:"before"` // the day after the last
+	Total  Usage    `json:"total"`
+	Days   []*Usage `json:"days"`
+}
+
 // FunctionUsage is function use to add to a tenant's count for the day of At.
 type FunctionUsage struct {
 	TenantID    string

@@ -42,19 +42,10 @@ type TenantUpdate struct {
 	PublishRateLimit *int `json:"publish_rate_limit,omitempty"`
 }
 
-// UsageReport is a tenant's usage per UTC day, and the total.
-type UsageReport struct {
-	Tenant string          `json:"tenant"`
-	Since  string          `json:"since"`
-	Before string          `json:"before"`
-	Total  outlet.Usage    `json:"total"`
-	Days   []*outlet.Usage `json:"days"`
-}
-
 // Usage returns the tenant's usage for the days from since to before
 // (exclusive), for billing. Zero times take the server's defaults: the first
 // of this month, and tomorrow. The tenant's own key may read it.
-func (s *TenantsService) Usage(ctx context.Context, tenant string, since, before time.Time, opts ...RequestOption) (*UsageReport, error) {
+func (s *TenantsService) Usage(ctx context.Context, tenant string, since, before time.Time, opts ...RequestOption) (*outlet.UsageReport, error) {
 	q := url.Values{}
 	if !since.IsZero() {
 		q.Set("since", since.UTC().Format(time.DateOnly))
@@ -62,7 +53,7 @@ func (s *TenantsService) Usage(ctx context.Context, tenant string, since, before
 	if !before.IsZero() {
 		q.Set("before", before.UTC().Format(time.DateOnly))
 	}
-	var out UsageReport
+	var out outlet.UsageReport
 	if err := s.c.do(ctx, "GET", path("v1", "tenants", tenant, "usage"), q, nil, &out, opts); err != nil {
 		return nil, err
 	}

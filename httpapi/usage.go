@@ -16,14 +16,6 @@ func (a *usageAPI) routes(s *Server) {
 	s.handle("GET /v1/tenants/{tenant}/usage", tenantScope, a.get)
 }
 
-type usageAnswer struct {
-	Tenant string          `json:"tenant"`
-	Since  string          `json:"since"`
-	Before string          `json:"before"`
-	Total  outlet.Usage    `json:"total"`
-	Days   []*outlet.Usage `json:"days"`
-}
-
 // maxUsageDays bounds one usage query.
 const maxUsageDays = 400
 
@@ -50,7 +42,7 @@ func (a *usageAPI) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ans := usageAnswer{Tenant: tenant, Since: since.Format(time.DateOnly), Before: before.Format(time.DateOnly), Days: days}
+	ans := outlet.UsageReport{Tenant: tenant, Since: since.Format(time.DateOnly), Before: before.Format(time.DateOnly), Days: days}
 	for _, d := range days {
 		ans.Total.Add(d)
 	}
