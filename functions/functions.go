@@ -131,6 +131,12 @@ func New(cfg Config) *Service {
 	return s
 }
 
+// ChargeCPU adds CPU time spent for a tenant outside any run (warming its
+// functions' VMs) to its usage.
+func (s *Service) ChargeCPU(tenantID string, cpu time.Duration) {
+	s.usage.count(tenantID, s.cfg.Now(), 0, cpu)
+}
+
 // Close records the logs and usage still queued.
 func (s *Service) Close() {
 	s.logs.Stop()

@@ -52,6 +52,10 @@ func newMeter(store interface {
 
 // add counts one invocation.
 func (m *meter) add(tenantID string, at time.Time, cpu time.Duration) {
+	m.count(tenantID, at, 1, cpu)
+}
+
+func (m *meter) count(tenantID string, at time.Time, invocations int64, cpu time.Duration) {
 	k := meterKey{tenantID, outlet.UsageDay(at)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -60,7 +64,7 @@ func (m *meter) add(tenantID string, at time.Time, cpu time.Duration) {
 		u = &metered{at: at}
 		m.pending[k] = u
 	}
-	u.invocations++
+	u.invocations += invocations
 	u.cpu += cpu
 }
 

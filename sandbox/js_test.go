@@ -429,3 +429,27 @@ func TestCtxSaysWhatTheCallIs(t *testing.T) {
 		t.Errorf("ctx = %s (%v); want %s", res.Output, res.Error, want)
 	}
 }
+
+func TestWarmingAVMIsChargedToItsTenant(t *testing.T) {
+	t.Parallel()
+	charged := make(chan string, 16)
+	s := setup(t, true, func(c *Config) {
+		c.BackgroundCPU = func(tenant string, cpu time.Duration) {
+			if cpu > 0 {
+				charged <- tenant
+			}
+		}
+	})
+	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `for (let i = 0; i < 1e5; i++) {} export default () => 1`)
+	if res := run(s, fn, `{}`, Limits{}, nil); res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	select {
+	case tenant := <-charged:
+		if tenant != "acme" {
+			t.Errorf("warming was charged to %q; want acme", tenant)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("warming a VM charged no CPU to anyone")
+	}
+}

@@ -23,7 +23,11 @@ type Config struct {
 	MaxIdle           int             // warm JavaScript VMs kept, in all [256]
 	// CacheDir, when set, keeps compiled Wasm there across restarts.
 	CacheDir string
-	Logger   *slog.Logger
+	// BackgroundCPU, when set, is told the CPU time spent for a tenant
+	// outside any call: warming a VM ahead of need runs the function's
+	// module code, which is the tenant's work too.
+	BackgroundCPU func(tenant string, cpu time.Duration)
+	Logger        *slog.Logger
 }
 
 // Sandbox runs functions. It is safe for concurrent use.
@@ -277,7 +281,13 @@ func (s *Sandbox) warm(key vmKey, fn Function, lim Limits) {
 	s.warming[key] = true
 	s.mu.Unlock()
 	go func() {
+		var cpu time.Duration
+		done := measure(&cpu)
 		vm, err := newJSVM(fn, lim, s.fetch)
+		done()
+		if s.cfg.BackgroundCPU != nil {
+			s.cfg.BackgroundCPU(fn.Tenant, cpu)
+		}
 		s.mu.Lock()
 		delete(s.warming, key)
 		s.mu.Unlock()

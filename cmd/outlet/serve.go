@@ -95,7 +95,13 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 	m := metrics.New()
 	m.WatchQueue(store, 10*time.Second, time.Now)
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, DNSServer: cfg.DNSServer}
+	var billing atomic.Pointer[functions.Service] // the service made below, with this sandbox
 	sb := sandbox.New(sandbox.Config{
+		BackgroundCPU: func(tenant string, cpu time.Duration) {
+			if fns := billing.Load(); fns != nil {
+				fns.ChargeCPU(tenant, cpu)
+			}
+		},
 		Policy:            policy,
 		Defaults:          sandbox.Limits{Fetch: sandbox.FetchLimits{MaxRequests: cfg.FunctionFetchLimit, Timeout: cfg.FunctionFetchTimeout}},
 		TenantConcurrency: cfg.FunctionConcurrency,
@@ -118,6 +124,7 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 		Logger:       log,
 		Metrics:      m,
 	})
+	billing.Store(fns)
 	defer fns.Close()
 	d := dispatch.New(store, dispatch.Config{
 		Owner:          nodeName(),
