@@ -1,132 +1,19 @@
 package postgres
 
 import (
-	"context"
-	"fmt"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/storetest"
 )
 
-// BenchmarkPublishEvents measures one call of publishes with one matching
-// endpoint each, as the SQLite store's benchmark of the same name does.
-func BenchmarkPublishEvents(b *testing.B) {
-	for _, batch := range []int{1, 32, 256} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			s, _ := benchStore(b)
-			data := benchData()
-			b.ResetTimer()
-			for i := 0; i < b.N; i += batch {
-				now := time.Now()
-				if _, err := s.PublishEvents(context.Background(), benchRequests(batch, data, now), now); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}
-
-// BenchmarkPublishEventsConcurrently measures what the HTTP API makes:
-// callers publishing one event each, many at once, which the store gathers
-// into shared transactions.
-func BenchmarkPublishEventsConcurrently(b *testing.B) {
-	for _, callers := range []int{32, 128} {
-		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-			s, _ := benchStore(b)
-			data := benchData()
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for range callers {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						now := time.Now()
-						res, err := s.PublishEvents(context.Background(), benchRequests(1, data, now), now)
-						if err == nil {
-							err = res[0].Err
-						}
-						if err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}
-
-// BenchmarkCompleteAttempts measures one call recording successful attempts.
-func BenchmarkCompleteAttempts(b *testing.B) {
-	for _, batch := range []int{1, 32, 256} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			s, ep := benchStore(b)
-			data := benchData()
-			now := time.Now()
-			var claims []*outlet.Claim
-			for len(claims) < b.N {
-				res, err := s.PublishEvents(context.Background(), benchRequests(256, data, now), now)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range res {
-					claims = append(claims, r.Claims...)
-				}
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i += batch {
-				var outs []*outlet.AttemptOutcome
-				for _, c := range claims[i:min(i+batch, b.N)] {
-					outs = append(outs, &outlet.AttemptOutcome{TenantID: "t", DeliveryID: c.Delivery.ID, EndpointID: ep.ID,
-						Status: outlet.StatusSucceeded, Attempt: &outlet.Attempt{ID: outlet.NewID(outlet.PrefixAttempt), Trigger: "scheduled",
-							URL: ep.URL, StartedAt: now, DurationMs: 1, Succeeded: true, StatusCode: 200,
-							ResponseHeaders: map[string]string{"content-length": "0"}}})
-				}
-				if _, err := s.CompleteAttempts(context.Background(), outs, now, now.Add(-time.Hour)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "attempts/s")
-		})
-	}
-}
-
-func benchData() []byte { return []byte(`{"pad":"` + strings.Repeat("x", 1000) + `"}`) }
-
-// benchRequests are n publishes for tenant t, leased to one node.
-func benchRequests(n int, data []byte, now time.Time) []*outlet.PublishRequest {
-	reqs := make([]*outlet.PublishRequest, n)
-	for j := range reqs {
-		reqs[j] = &outlet.PublishRequest{Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "t", Type: "a.b",
-			Data: data, Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("a.b", data)},
-			LeaseOwner: "n", LeaseUntil: now.Add(time.Minute)}
-	}
-	return reqs
-}
-
-// benchStore opens a store in a fresh schema, with the pool Open gives by
-// default, and gives it tenant t with one endpoint.
-func benchStore(b *testing.B) (*Store, *outlet.Endpoint) {
-	schema := "outlet_b_" + randomHex(8)
-	exec(b, `CREATE SCHEMA `+schema)
-	b.Cleanup(func() { exec(b, `DROP SCHEMA `+schema+` CASCADE`) })
-	s := openStore(b, withParams(testURL(b), map[string]string{"search_path": schema}))
-	now := time.Now()
-	if err := s.CreateTenant(context.Background(), &outlet.Tenant{ID: "t", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}); err != nil {
-		b.Fatal(err)
-	}
-	ep := &outlet.Endpoint{ID: outlet.NewID(outlet.PrefixEndpoint), TenantID: "t", URL: "https://example.com/hook",
-		EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, Secret: outlet.NewEndpointSecret(),
-		CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateEndpoint(context.Background(), ep); err != nil {
-		b.Fatal(err)
-	}
-	return s, ep
+// BenchmarkStore runs the store benchmarks every backend shares, each on a
+// store in a fresh schema with the pool Open gives by default.
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) outlet.Store {
+		schema := "outlet_b_" + randomHex(8)
+		exec(b, `CREATE SCHEMA `+schema)
+		b.Cleanup(func() { exec(b, `DROP SCHEMA `+schema+` CASCADE`) })
+		return openStore(b, withParams(testURL(b), map[string]string{"search_path": schema}))
+	})
 }
