@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/groupcommit"
-	"github.com/outlethq/outlet/metrics"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/groupcommit"
+	"github.com/outlethq/outlet/internal/metrics"
+	"github.com/outlethq/outlet/internal/netguard"
 )
 
 // Store is what the dispatcher needs of the store.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/outlethq/outlet/httpapi"
-	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/internal/metrics"
 )
 
 // allRoutes is every route the API serves, as it reports them.

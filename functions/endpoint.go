@@ -13,7 +13,7 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/dispatch"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/sandbox"
 )
 

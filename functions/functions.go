@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/groupcommit"
-	"github.com/outlethq/outlet/metrics"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/groupcommit"
+	"github.com/outlethq/outlet/internal/metrics"
+	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/sandbox"
-	"github.com/outlethq/outlet/schema"
-	"github.com/outlethq/outlet/secrets"
+	"github.com/outlethq/outlet/internal/schema"
+	"github.com/outlethq/outlet/internal/secrets"
 )
 
 // Store is what running functions needs of the store.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/internal/metrics"
 )
 
 func TestEveryRouteIsInTheAPIReference(t *testing.T) {

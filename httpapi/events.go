@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/internal/metrics"
 )
 
 type publisher interface {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/schema"
+	"github.com/outlethq/outlet/internal/schema"
 )
 
 type eventTypesAPI struct {

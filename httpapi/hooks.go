@@ -8,7 +8,7 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/functions"
-	"github.com/outlethq/outlet/schema"
+	"github.com/outlethq/outlet/internal/schema"
 )
 
 // Functions is what the API needs of the functions service.

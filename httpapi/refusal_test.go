@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/internal/metrics"
 )
 
 // routeSpec says how the sweep calls one route.

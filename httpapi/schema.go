@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/schema"
+	"github.com/outlethq/outlet/internal/schema"
 )
 
 // eventTypes caches the catalog's compiled schemas for publishing. Entries

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/metrics"
+	"github.com/outlethq/outlet/internal/metrics"
 )
 
 // Dispatcher is what the API needs of the delivery engine.

@@ -18,10 +18,10 @@ import (
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/dispatch"
 	"github.com/outlethq/outlet/functions"
-	"github.com/outlethq/outlet/metrics"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/metrics"
+	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/sandbox"
-	"github.com/outlethq/outlet/secrets"
+	"github.com/outlethq/outlet/internal/secrets"
 	"github.com/outlethq/outlet/sqlite"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/groupcommit"
+	"github.com/outlethq/outlet/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql

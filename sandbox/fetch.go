@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/netguard"
 )
 
 // fetcher makes functions' outbound HTTP requests. Every connection goes

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/netguard"
 )
 
 // setup returns a Sandbox that may fetch from private networks (test servers

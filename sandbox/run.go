@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/netguard"
 )
 
 // Config tunes a Sandbox. Zero values take the defaults in brackets.

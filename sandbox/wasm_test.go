@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/netguard"
 )
 
 // wasmPlugin is testdata/wasmplugin built with the Extism Go PDK, once per

@@ -19,7 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/groupcommit"
+	"github.com/outlethq/outlet/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql

@@ -19,7 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/bench"
+	"github.com/outlethq/outlet/internal/bench"
 )
 
 func newBenchCmd() *cobra.Command {

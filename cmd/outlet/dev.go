@@ -21,7 +21,7 @@ import (
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/client"
 	"github.com/outlethq/outlet/functions"
-	"github.com/outlethq/outlet/netguard"
+	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/sandbox"
 )
 

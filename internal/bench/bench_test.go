@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outlethq/outlet/bench"
+	"github.com/outlethq/outlet/internal/bench"
 	"github.com/outlethq/outlet/outlettest"
 )
 

@@ -1,4 +1,4 @@
-module github.com/outlethq/outlet/bench/river
+module github.com/outlethq/outlet/internal/bench/river
 
 go 1.26.0
 
