@@ -15,9 +15,9 @@ import (
 	"github.com/outlethq/outlet/internal/groupcommit"
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
-	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/internal/schema"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/sandbox"
 )
 
 // Store is what running functions needs of the store.

@@ -20,8 +20,8 @@ import (
 	"github.com/outlethq/outlet/functions"
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
-	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/sqlite"
 )
 

@@ -19,8 +19,8 @@ import (
 	"github.com/outlethq/outlet/httpapi"
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
-	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/sqlite"
 )
 
