@@ -5,41 +5,51 @@ import (
 	"time"
 )
 
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
 // Delivery states.
 const (
-	StatusPending   = "pending"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
+	StatusPending   DeliveryStatus = "pending"
+	StatusSucceeded DeliveryStatus = "succeeded"
+	StatusFailed    DeliveryStatus = "failed"
 )
 
-// Attempt triggers: why an attempt was made.
+// AttemptTrigger is why an attempt was made.
+type AttemptTrigger string
+
+// Attempt triggers.
 const (
-	TriggerScheduled = "scheduled" // the first try or a retry on the schedule
-	TriggerManual    = "manual"    // a caller asked for one more attempt
-	TriggerRecover   = "recover"   // a recover of the endpoint re-sent it
+	TriggerScheduled AttemptTrigger = "scheduled" // the first try or a retry on the schedule
+	TriggerManual    AttemptTrigger = "manual"    // a caller asked for one more attempt
+	TriggerRecover   AttemptTrigger = "recover"   // a recover of the endpoint re-sent it
 )
+
+// TargetType is what kind of target a delivery goes to.
+type TargetType string
 
 // Target types.
 const (
-	TargetEndpoint = "endpoint"
+	TargetEndpoint TargetType = "endpoint"
+	TargetFunction TargetType = "function"
 )
 
 // Target is where a delivery goes.
 type Target struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
+	Type TargetType `json:"type"`
+	ID   string     `json:"id"`
 }
 
 // Delivery is one event sent to one target, with its attempts.
 type Delivery struct {
-	ID            string     `json:"id"`
-	TenantID      string     `json:"tenant_id"`
-	EventID       string     `json:"event_id"`
-	EventType     string     `json:"event_type"`
-	Target        Target     `json:"target"`
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"` // when the next attempt is due; nil unless waiting for one
+	ID            string         `json:"id"`
+	TenantID      string         `json:"tenant_id"`
+	EventID       string         `json:"event_id"`
+	EventType     string         `json:"event_type"`
+	Target        Target         `json:"target"`
+	Status        DeliveryStatus `json:"status"`
+	Attempts      int            `json:"attempts"`
+	NextAttemptAt *time.Time     `json:"next_attempt_at"` // when the next attempt is due; nil unless waiting for one
 	// InFlight is set while a node holds the delivery: it is being sent, or
 	// about to be. If that node stops, the delivery is due again when its
 	// claim runs out.
@@ -51,7 +61,7 @@ type Delivery struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 
 	// Trigger is why the next attempt will be made.
-	Trigger string `json:"-"`
+	Trigger AttemptTrigger `json:"-"`
 	// SingleAttempt is set when a finished delivery was re-opened by a caller:
 	// it gets one attempt, not a new schedule.
 	SingleAttempt bool `json:"-"`
@@ -62,7 +72,7 @@ type Attempt struct {
 	ID                string            `json:"id"`
 	DeliveryID        string            `json:"delivery_id"`
 	Number            int               `json:"number"`
-	Trigger           string            `json:"trigger"`
+	Trigger           AttemptTrigger    `json:"trigger"`
 	URL               string            `json:"url"`
 	StartedAt         time.Time         `json:"started_at"`
 	DurationMs        int64             `json:"duration_ms"`
@@ -98,7 +108,7 @@ type AttemptOutcome struct {
 	Attempt    *Attempt // ID, DeliveryID and Number are filled in by the store
 	// Status is the delivery's new status; NextAttemptAt is when to try again
 	// while it stays pending.
-	Status        string
+	Status        DeliveryStatus
 	NextAttemptAt time.Time
 	// Ordered is set for a delivery to an ordered endpoint: recording it lets
 	// the next one of the endpoint go.
@@ -116,7 +126,7 @@ type DeliveryFilter struct {
 	EventID    string
 	EndpointID string
 	Function   string // deliveries to this function of the tenant
-	Status     string
+	Status     DeliveryStatus
 	Since      time.Time // created at or after
 	Before     time.Time // created before
 }
@@ -240,7 +250,7 @@ func CanResend(c *Claim) error {
 // Reopen makes d pending again for an attempt a caller asked for, claimed by
 // the node that will make it. A finished delivery gets that one attempt only;
 // a pending one keeps its schedule afterwards.
-func (d *Delivery) Reopen(trigger string, now time.Time) {
+func (d *Delivery) Reopen(trigger AttemptTrigger, now time.Time) {
 	d.SingleAttempt = d.Status != StatusPending
 	d.Status, d.Trigger, d.UpdatedAt = StatusPending, trigger, now
 	d.NextAttemptAt, d.InFlight = nil, true

@@ -15,9 +15,6 @@ const (
 	RuntimeWasm       = "wasm"       // an Extism plugin that exports handle
 )
 
-// TargetFunction is the target type of a delivery to a function.
-const TargetFunction = "function"
-
 // Function is a tenant's hosted code: a name, its immutable versions, and the
 // one that is active. The active version decides what the function runs and
 // what it is bound to.
@@ -169,24 +166,28 @@ type FunctionStore interface {
 
 // Invocation is one run of a function, kept for its logs.
 type Invocation struct {
-	ID         string    `json:"id"`
-	TenantID   string    `json:"tenant_id"`
-	Function   string    `json:"function"`
-	Version    int       `json:"version"`
-	Trigger    string    `json:"trigger"`     // "event" or "hook"
-	TriggerRef string    `json:"trigger_ref"` // the delivery id or the hook name
-	StartedAt  time.Time `json:"started_at"`
-	DurationMs int64     `json:"duration_ms"`
-	Outcome    string    `json:"outcome"` // "ok", or the error code
-	Error      string    `json:"error"`
-	Logs       string    `json:"logs"` // console output, truncated at MaxLogBytes
-	Truncated  bool      `json:"logs_truncated"`
+	ID         string            `json:"id"`
+	TenantID   string            `json:"tenant_id"`
+	Function   string            `json:"function"`
+	Version    int               `json:"version"`
+	Trigger    InvocationTrigger `json:"trigger"`     // "event" or "hook"
+	TriggerRef string            `json:"trigger_ref"` // the delivery id or the hook name
+	StartedAt  time.Time         `json:"started_at"`
+	DurationMs int64             `json:"duration_ms"`
+	Outcome    string            `json:"outcome"` // "ok", or the error code
+	Error      string            `json:"error"`
+	Logs       string            `json:"logs"` // console output, truncated at MaxLogBytes
+	Truncated  bool              `json:"logs_truncated"`
 }
+
+// InvocationTrigger is what made a function run.
+type InvocationTrigger string
 
 // Invocation triggers.
 const (
-	TriggerEvent = "event"
-	TriggerHook  = "hook"
+	TriggerEvent InvocationTrigger = "event"
+	TriggerHook  InvocationTrigger = "hook"
+	TriggerTest  InvocationTrigger = "test" // a test run, which leaves no log
 )
 
 // InvocationFilter selects invocations to list.

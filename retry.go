@@ -70,7 +70,7 @@ type RetryPolicy struct {
 // ended at now, and when to try again if it stays pending. retryAfter is the
 // wait the receiver asked for (0 for none); it is honoured when it is longer
 // than the scheduled wait, up to MaxRetryAfter, and never shortens it.
-func (p RetryPolicy) Next(d *Delivery, n int, succeeded bool, retryAfter time.Duration, now time.Time) (string, time.Time) {
+func (p RetryPolicy) Next(d *Delivery, n int, succeeded bool, retryAfter time.Duration, now time.Time) (DeliveryStatus, time.Time) {
 	if succeeded {
 		return StatusSucceeded, time.Time{}
 	}

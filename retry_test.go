@@ -51,7 +51,7 @@ func TestRetryPolicy(t *testing.T) {
 		attempt    int
 		succeeded  bool
 		retryAfter time.Duration
-		status     string
+		status     DeliveryStatus
 		wait       time.Duration
 	}{
 		{"success finishes the delivery", p, pending, 1, true, 0, StatusSucceeded, 0},

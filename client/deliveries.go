@@ -18,13 +18,11 @@ type DeliveryFilter struct {
 	EventID    string
 	EndpointID string
 	Function   string // deliveries to this function of the tenant
-	// Status is outlet.StatusPending, outlet.StatusSucceeded or
-	// outlet.StatusFailed.
-	Status string
-	Since  time.Time // created at or after
-	Before time.Time // created before
-	Limit  int
-	Cursor string
+	Status     outlet.DeliveryStatus
+	Since      time.Time // created at or after
+	Before     time.Time // created before
+	Limit      int
+	Cursor     string
 }
 
 func (f DeliveryFilter) query() url.Values {
@@ -32,7 +30,7 @@ func (f DeliveryFilter) query() url.Values {
 	setNonEmpty(q, "event_id", f.EventID)
 	setNonEmpty(q, "endpoint_id", f.EndpointID)
 	setNonEmpty(q, "function", f.Function)
-	setNonEmpty(q, "status", f.Status)
+	setNonEmpty(q, "status", string(f.Status))
 	setTime(q, "since", f.Since)
 	setTime(q, "before", f.Before)
 	return q

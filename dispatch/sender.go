@@ -63,7 +63,7 @@ type Result struct {
 // reports the attempt. It fails only in the attempt it returns, never by
 // panicking or erroring: every failure is something the receiver should see
 // in its attempt log.
-func (s *Sender) Send(ctx context.Context, c *outlet.Claim, trigger string) Result {
+func (s *Sender) Send(ctx context.Context, c *outlet.Claim, trigger outlet.AttemptTrigger) Result {
 	ep, ev := c.Endpoint, c.Event
 	start := s.now()
 	a := &outlet.Attempt{

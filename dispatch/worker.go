@@ -104,7 +104,7 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 
 // runFunction makes one attempt of a delivery to a function: one run of its
 // active version on the event.
-func (d *Dispatcher) runFunction(c *outlet.Claim, trigger string) Result {
+func (d *Dispatcher) runFunction(c *outlet.Claim, trigger outlet.AttemptTrigger) Result {
 	start := d.cfg.Now()
 	a := &outlet.Attempt{DeliveryID: c.Delivery.ID, Trigger: trigger, URL: "function:" + c.Delivery.Target.ID, StartedAt: start}
 	if d.cfg.Functions == nil {
@@ -133,7 +133,7 @@ func clipBody(b []byte) (string, bool) {
 
 func (d *Dispatcher) record(o *outlet.AttemptOutcome) {
 	if o.Status != outlet.StatusPending {
-		d.cfg.Metrics.Deliveries.WithLabelValues(o.Status).Inc()
+		d.cfg.Metrics.Deliveries.WithLabelValues(string(o.Status)).Inc()
 	}
 	if !d.complete.Add(o) {
 		d.forget(o.DeliveryID) // can't happen: workers stop before the completer

@@ -260,12 +260,12 @@ func Sandboxed(v *outlet.FunctionVersion) sandbox.Function {
 }
 
 // run runs one function and keeps its log.
-func (s *Service) run(ctx context.Context, c sandbox.Call, trigger, ref string) sandbox.Result {
+func (s *Service) run(ctx context.Context, c sandbox.Call, trigger outlet.InvocationTrigger, ref string) sandbox.Result {
 	started := s.cfg.Now()
 	res := s.sandbox.Run(ctx, c)
 	outcome := outcomeOf(res.Error)
 	s.usage.add(c.Function.Tenant, started, res.CPU)
-	s.metrics.Invocations.WithLabelValues(trigger, outcome).Inc()
+	s.metrics.Invocations.WithLabelValues(string(trigger), outcome).Inc()
 	s.metrics.InvokeSeconds.WithLabelValues(c.Function.Runtime).Observe(res.Duration.Seconds())
 	inv := &outlet.Invocation{
 		TenantID: c.Function.Tenant, Function: c.Function.Name, Version: c.Function.Version, Trigger: trigger, TriggerRef: ref,

@@ -38,10 +38,10 @@ func (s *Service) Test(ctx context.Context, tenantID, function string, version i
 		}
 	}
 	call := s.call(v, env, input, timeout)
-	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: "test"}
+	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerTest}
 	res := s.sandbox.Run(ctx, call)
 	s.usage.add(tenantID, s.cfg.Now(), res.CPU) // a test uses the machine like any run
-	s.metrics.Invocations.WithLabelValues("test", outcomeOf(res.Error)).Inc()
+	s.metrics.Invocations.WithLabelValues(string(outlet.TriggerTest), outcomeOf(res.Error)).Inc()
 	return &TestResult{Version: v.Version, Output: res.Output, Error: res.Error, Logs: res.Logs, LogsTruncated: res.LogsTruncated,
 		DurationMs: res.Duration.Milliseconds()}, nil
 }

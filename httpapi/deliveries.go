@@ -30,7 +30,7 @@ func (a *deliveriesAPI) list(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f.EventID, f.EndpointID, f.Function, f.Status = q.Get("event_id"), q.Get("endpoint_id"), q.Get("function"), q.Get("status")
+	f.EventID, f.EndpointID, f.Function, f.Status = q.Get("event_id"), q.Get("endpoint_id"), q.Get("function"), outlet.DeliveryStatus(q.Get("status"))
 	if f.EndpointID != "" && f.Function != "" {
 		return outlet.Errorf(outlet.EINVALID, "endpoint_id and function each choose the deliveries' target; give one of them")
 	}

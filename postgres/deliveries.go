@@ -386,8 +386,8 @@ func queueRound(b *pgx.Batch, round []completion, now time.Time) {
 	for i, c := range round {
 		a := c.Attempt
 		owners[i] = c.Owner
-		seqs[i], statuses[i], next[i], started[i] = c.seq, c.Status, nullIfZero(c.NextAttemptAt), ms(a.StartedAt)
-		triggers[i], urls[i], durations[i], succeeded[i], codes[i] = a.Trigger, a.URL, a.DurationMs, a.Succeeded, int32(a.StatusCode)
+		seqs[i], statuses[i], next[i], started[i] = c.seq, string(c.Status), nullIfZero(c.NextAttemptAt), ms(a.StartedAt)
+		triggers[i], urls[i], durations[i], succeeded[i], codes[i] = string(a.Trigger), a.URL, a.DurationMs, a.Succeeded, int32(a.StatusCode)
 		if a.ResponseHeaders != nil {
 			h := jsonText(a.ResponseHeaders)
 			headers[i] = &h

@@ -471,7 +471,7 @@ func queueDeliveries(b *pgx.Batch, ds []*newDelivery, use usage) {
 	for i, d := range ds {
 		tenants[i], eventSeqs[i], eventIDs[i], eventTypes[i] = d.TenantID, d.eventSeq, d.EventID, d.EventType
 		due := ms(d.due)
-		targetTypes[i], targetIDs[i], dues[i], owners[i], ordered[i], nows[i] = d.Target.Type, d.Target.ID, &due, d.owner, d.Ordered, ms(d.CreatedAt)
+		targetTypes[i], targetIDs[i], dues[i], owners[i], ordered[i], nows[i] = string(d.Target.Type), d.Target.ID, &due, d.owner, d.Ordered, ms(d.CreatedAt)
 		if d.Ordered {
 			if firstOrdered[d.Target.ID] {
 				dues[i], d.NextAttemptAt = nil, nil // parked behind one of this batch

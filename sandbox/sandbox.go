@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/outlethq/outlet"
 )
 
 // Error codes of a failed invocation, as the contract names them.
@@ -100,12 +102,12 @@ type Call struct {
 // Meta is what a JavaScript function's ctx says about the call, beside its
 // secrets and its own name and version.
 type Meta struct {
-	Tenant     string `json:"tenant,omitempty"`
-	Trigger    string `json:"trigger,omitempty"`     // event, hook or test
-	Hook       string `json:"hook,omitempty"`        // the hook being served
-	EventID    string `json:"event_id,omitempty"`    // the event, the same on every attempt: deduplicate on it
-	DeliveryID string `json:"delivery_id,omitempty"` // the delivery the attempt belongs to
-	Attempt    int    `json:"attempt,omitempty"`     // 1 for the first attempt of a delivery
+	Tenant     string                   `json:"tenant,omitempty"`
+	Trigger    outlet.InvocationTrigger `json:"trigger,omitempty"`     // event, hook or test
+	Hook       string                   `json:"hook,omitempty"`        // the hook being served
+	EventID    string                   `json:"event_id,omitempty"`    // the event, the same on every attempt: deduplicate on it
+	DeliveryID string                   `json:"delivery_id,omitempty"` // the delivery the attempt belongs to
+	Attempt    int                      `json:"attempt,omitempty"`     // 1 for the first attempt of a delivery
 }
 
 // config is the Wasm view of the same: config keys "outlet.tenant",
@@ -117,7 +119,7 @@ func (m Meta) config(key string) (string, bool) {
 	case "outlet.tenant":
 		v = m.Tenant
 	case "outlet.trigger":
-		v = m.Trigger
+		v = string(m.Trigger)
 	case "outlet.hook":
 		v = m.Hook
 	case "outlet.event_id":

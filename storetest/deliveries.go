@@ -124,7 +124,7 @@ func recoverTests(t *testing.T, s suite) {
 		}
 		for _, tc := range []struct {
 			d      *outlet.Delivery
-			status string
+			status outlet.DeliveryStatus
 		}{{older, outlet.StatusFailed}, {done, outlet.StatusSucceeded}, {others, outlet.StatusFailed}} {
 			wantEqual(t, "untouched status", b.getDelivery(t, tc.d).Status, tc.status)
 		}

@@ -604,7 +604,7 @@ func functionFanoutTests(t *testing.T, s suite) {
 		wantEqual(t, "deliveries", b.publish(t, ev).Deliveries, 2)
 		var got []string
 		for _, d := range b.deliveries(t, "acme", outlet.DeliveryFilter{EventID: ev.ID}) {
-			got = append(got, d.Target.Type+":"+d.Target.ID)
+			got = append(got, string(d.Target.Type)+":"+d.Target.ID)
 		}
 		wantSameIDs(t, "targets", got, []string{"endpoint:" + ep.ID, "function:pricing"})
 	})

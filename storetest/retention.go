@@ -31,7 +31,7 @@ func retentionTests(t *testing.T, s suite) {
 		for _, tc := range []struct {
 			name     string
 			d        *outlet.Delivery
-			status   string
+			status   outlet.DeliveryStatus
 			keepData bool
 			keepBody bool
 		}{

@@ -273,7 +273,7 @@ func (b *bundle) complete(t *testing.T, now, disableBefore time.Time, outcomes .
 
 // attemptOutcome is an attempt of d that started at startedAt, leaving the
 // delivery in status, due again at next while pending.
-func attemptOutcome(d *outlet.Delivery, startedAt time.Time, status string, next time.Time) *outlet.AttemptOutcome {
+func attemptOutcome(d *outlet.Delivery, startedAt time.Time, status outlet.DeliveryStatus, next time.Time) *outlet.AttemptOutcome {
 	a := &outlet.Attempt{
 		ID:              outlet.NewID(outlet.PrefixAttempt),
 		Trigger:         outlet.TriggerScheduled,

@@ -160,7 +160,7 @@ func TestCLIPublishToRetry(t *testing.T) {
 	}
 	eventually(t, "the delivery has failed", func() bool {
 		s.mustJSON(t, &deliveries, "deliveries", "list", "--tenant", "acme", "--event-id", evt)
-		return len(deliveries.Data) == 1 && deliveries.Data[0].Status == outlet.StatusFailed
+		return len(deliveries.Data) == 1 && deliveries.Data[0].Status == string(outlet.StatusFailed)
 	})
 	dlv := deliveries.Data[0].ID
 	out = s.must(t, "deliveries", "list", "--tenant", "acme", "--status", "failed")
@@ -188,7 +188,7 @@ func TestCLIPublishToRetry(t *testing.T) {
 		s.mustJSON(t, &attempts, "deliveries", "attempts", dlv, "--tenant", "acme")
 		return len(attempts.Data) == 2
 	})
-	if attempts.Data[1].Trigger != outlet.TriggerManual || attempts.Data[1].StatusCode != 500 {
+	if attempts.Data[1].Trigger != string(outlet.TriggerManual) || attempts.Data[1].StatusCode != 500 {
 		t.Errorf("the second attempt is %+v; want a manual one answered 500", attempts.Data[1])
 	}
 
