@@ -36,16 +36,26 @@ type FunctionVersion struct {
 	TenantID string `json:"tenant_id"`
 	Function string `json:"function"`
 	Version  int    `json:"version"`
-	Runtime  string `json:"runtime"`
+	// UID is the version's internal identity, new on every deploy
+	// (NewUID); TenantUID is the UID of the tenant that deployed it. Warm
+	// engines are keyed by them, never by the public names, which a caller
+	// may reuse after deleting. The store sets both.
+	UID       string `json:"-"`
+	TenantUID string `json:"-"`
+	Runtime   string `json:"runtime"`
 	// Source is what was deployed: JavaScript or TypeScript text. Empty for
 	// Wasm, whose source Outlet never sees.
 	Source string `json:"source,omitempty"`
 	// Code is what runs: a JavaScript module, or the Wasm binary.
-	Code   []byte         `json:"-"`
-	SHA256 string         `json:"sha256"` // of Code
-	Events []string       `json:"events"` // event type filters, like an endpoint's; empty: none
-	Hooks  []string       `json:"hooks"`  // hooks it serves
-	Limits FunctionLimits `json:"limits"`
+	Code []byte `json:"-"`
+	// SourceMap maps Code back to what the customer wrote (a source map,
+	// version 3, as JSON), so errors and stack traces name their files,
+	// lines and columns; empty for Wasm. Read and written with Code.
+	SourceMap []byte         `json:"-"`
+	SHA256    string         `json:"sha256"` // of Code
+	Events    []string       `json:"events"` // event type filters, like an endpoint's; empty: none
+	Hooks     []string       `json:"hooks"`  // hooks it serves
+	Limits    FunctionLimits `json:"limits"`
 	// Active is set on the version that is active now.
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`

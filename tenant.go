@@ -10,7 +10,12 @@ import (
 // Tenant is one customer of the platform. Everything a tenant owns lives under
 // its id.
 type Tenant struct {
-	ID       string            `json:"id"`
+	ID string `json:"id"`
+	// UID is the tenant's internal identity, new each time a tenant is
+	// created (NewUID): state kept for a deleted tenant (warm engines,
+	// decrypted secrets) is keyed by it, so a tenant created again under the
+	// same id never inherits any. The store sets it.
+	UID      string            `json:"-"`
 	Name     string            `json:"name"`
 	Metadata map[string]string `json:"metadata"`
 	// AllowedHosts limits which hosts the tenant's functions may fetch from:
