@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -166,6 +167,13 @@ func ParseEndpointURL(raw string) (*url.URL, error) {
 	}
 	if u.Hostname() == "" {
 		return nil, Errorf(EINVALID, "url %q has no host", truncate(raw, 100))
+	}
+	// url.Parse checks only that a port is digits: one no connection can use
+	// would fail every attempt and open the endpoint's circuit.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, Errorf(EINVALID, "url %q has port %s; a port is 1 to 65535, or leave it out for the scheme's own", truncate(raw, 100), truncate(p, 20))
+		}
 	}
 	if u.Fragment != "" {
 		return nil, Errorf(EINVALID, "url %q has a #fragment, which is never sent; remove it", truncate(raw, 100))

@@ -70,3 +70,45 @@ func TestEnablingAnEndpointForgetsItsFailures(t *testing.T) {
 		t.Errorf("re-enabled endpoint %+v; want a clean record", ep)
 	}
 }
+
+func TestParseEndpointURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		url  string
+		ok   bool
+		says string // in the message of a refusal
+	}{
+		{"https without a port", "https://example.com/hook", true, ""},
+		{"http with a port", "http://example.com:8080/hook", true, ""},
+		{"the lowest port", "http://example.com:1/", true, ""},
+		{"the highest port", "http://example.com:65535/", true, ""},
+		{"an empty port takes the scheme's", "http://example.com:/", true, ""},
+		{"an IPv6 host with a port", "http://[2001:db8::1]:443/", true, ""},
+		{"a port past 65535 is refused", "http://example.com:99999/", false, "1 to 65535"},
+		{"port 65536 is refused", "http://example.com:65536/", false, "1 to 65535"},
+		{"port 0 is refused", "http://example.com:0/", false, "1 to 65535"},
+		{"port 00000 is refused", "http://example.com:00000/", false, "1 to 65535"},
+		{"a port past any integer is refused", "http://example.com:99999999999999999999/", false, "1 to 65535"},
+		{"a port that isn't a number is refused", "http://example.com:http/", false, "port"},
+		{"a negative port is refused", "http://example.com:-1/", false, "port"},
+		{"an IPv6 host with a port past 65535 is refused", "http://[2001:db8::1]:70000/", false, "1 to 65535"},
+		{"a scheme other than http is refused", "ftp://example.com/", false, "http://"},
+		{"a url without a host is refused", "http:///hook", false, "no host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseEndpointURL(tt.url)
+			if tt.ok {
+				if err != nil {
+					t.Errorf("ParseEndpointURL(%q) = %v; want it accepted", tt.url, err)
+				}
+				return
+			}
+			if ErrorCode(err) != EINVALID || !strings.Contains(ErrorMessage(err), tt.says) {
+				t.Errorf("ParseEndpointURL(%q) = %v; want EINVALID saying %q", tt.url, err, tt.says)
+			}
+		})
+	}
+}
