@@ -11,18 +11,23 @@ import (
 	"github.com/outlethq/outlet"
 )
 
-const versionCols = `v.tenant_id, v.function, v.version, v.runtime, v.events, v.hooks, v.limits, v.sha256, v.created_at, f.active_version`
+const versionCols = `v.tenant_id, v.function, v.version, v.uid, v.tenant_uid, v.runtime, v.events, v.hooks, v.limits, v.sha256,
+	v.created_at, f.active_version`
 
-// scanVersion reads versionCols, and the source and code when withCode.
+// codeCols follow versionCols in the reads that want a version's code.
+const codeCols = `v.source, v.code, v.source_map`
+
+// scanVersion reads versionCols, and codeCols when withCode.
 func scanVersion(row pgx.Row, withCode bool) (*outlet.FunctionVersion, error) {
 	var v outlet.FunctionVersion
 	var events, hooks, limits string
 	var created int64
 	var active int
 	var source []byte
-	dest := []any{&v.TenantID, &v.Function, &v.Version, &v.Runtime, &events, &hooks, &limits, &v.SHA256, &created, &active}
+	dest := []any{&v.TenantID, &v.Function, &v.Version, &v.UID, &v.TenantUID, &v.Runtime, &events, &hooks, &limits, &v.SHA256,
+		&created, &active}
 	if withCode {
-		dest = append(dest, &source, &v.Code)
+		dest = append(dest, &source, &v.Code, &v.SourceMap)
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
@@ -37,7 +42,8 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		// The tenant's lock keeps a hook endpoint from appearing for a hook
 		// this version serves while this checks that there is none.
-		if ok, err := lockTenant(ctx, tx, v.TenantID); err != nil || !ok {
+		tenantUID, ok, err := lockTenant(ctx, tx, v.TenantID)
+		if err != nil || !ok {
 			if err == nil {
 				err = notFound("tenant", v.TenantID)
 			}
@@ -57,7 +63,7 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 		}
 		// A new function starts at version 1; a redeploy takes the next
 		// number after the latest, whichever version is active.
-		err := tx.QueryRow(ctx, `INSERT INTO functions (tenant_id, name, active_version, latest_version, created_at, updated_at)
+		err = tx.QueryRow(ctx, `INSERT INTO functions (tenant_id, name, active_version, latest_version, created_at, updated_at)
 			VALUES ($1, $2, 1, 1, $3, $3)
 			ON CONFLICT (tenant_id, name) DO UPDATE SET active_version = functions.latest_version + 1,
 				latest_version = functions.latest_version + 1, updated_at = excluded.updated_at
@@ -66,9 +72,11 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 			return err
 		}
 		v.Active, v.CreatedAt = true, now
-		_, err = tx.Exec(ctx, `INSERT INTO function_versions (tenant_id, function, version, runtime, source, code, sha256, events, hooks,
-			limits, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, v.TenantID, v.Function, v.Version, v.Runtime,
-			bytesOf(v.Source), bytesOrEmpty(v.Code), v.SHA256, jsonText(orEmpty(v.Events)), jsonText(orEmpty(v.Hooks)), jsonText(v.Limits), ms(now))
+		v.UID, v.TenantUID = outlet.NewUID(), tenantUID
+		_, err = tx.Exec(ctx, `INSERT INTO function_versions (tenant_id, function, version, uid, tenant_uid, runtime, source, code,
+			source_map, sha256, events, hooks, limits, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			v.TenantID, v.Function, v.Version, v.UID, v.TenantUID, v.Runtime, bytesOf(v.Source), bytesOrEmpty(v.Code),
+			bytesOrEmpty(v.SourceMap), v.SHA256, jsonText(orEmpty(v.Events)), jsonText(orEmpty(v.Hooks)), jsonText(v.Limits), ms(now))
 		return err
 	})
 }
@@ -92,7 +100,7 @@ func hookServedByEndpoint(ctx context.Context, tx pgx.Tx, tenantID, hookName str
 func activeVersions(ctx context.Context, q querier, tenantID string, withCode bool) ([]*outlet.FunctionVersion, error) {
 	cols := versionCols
 	if withCode {
-		cols += `, v.source, v.code`
+		cols += `, ` + codeCols
 	}
 	return collect(ctx, q, `SELECT `+cols+` FROM functions f
 		JOIN function_versions v ON v.tenant_id = f.tenant_id AND v.function = f.name AND v.version = f.active_version
@@ -157,7 +165,7 @@ func (s *Store) FunctionVersion(ctx context.Context, tenantID, name string, vers
 	if version != 0 {
 		cond, args = `v.version = $3`, append(args, version)
 	}
-	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionCols+`, v.source, v.code FROM functions f
+	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionCols+`, `+codeCols+` FROM functions f
 		JOIN function_versions v ON v.tenant_id = f.tenant_id AND v.function = f.name
 		WHERE f.tenant_id = $1 AND f.name = $2 AND `+cond, args...), true)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -187,7 +195,7 @@ func (s *Store) ActivateFunctionVersion(ctx context.Context, tenantID, name stri
 	var f *outlet.Function
 	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		// See DeployFunction for the tenant's lock.
-		if ok, err := lockTenant(ctx, tx, tenantID); err != nil || !ok {
+		if _, ok, err := lockTenant(ctx, tx, tenantID); err != nil || !ok {
 			if err == nil {
 				err = notFound("function", name)
 			}

@@ -99,7 +99,7 @@ func (s *Store) PutHookEndpoint(ctx context.Context, e *outlet.HookEndpoint) err
 	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		// The tenant's lock keeps a deploy from binding a function to the
 		// hook while this checks that none is.
-		if ok, err := lockTenant(ctx, tx, e.TenantID); err != nil || !ok {
+		if _, ok, err := lockTenant(ctx, tx, e.TenantID); err != nil || !ok {
 			if err == nil {
 				err = notFound("tenant", e.TenantID)
 			}

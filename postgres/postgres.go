@@ -275,17 +275,16 @@ func (s *Store) tx(ctx context.Context, fn func(context.Context, pgx.Tx) error) 
 	return dbErr(tx.Commit(ctx))
 }
 
-// lockTenant reports whether the tenant exists and, if it does, keeps the
-// tenant's functions, hook endpoints and secrets from changing under the
-// transaction. It doesn't hold up publishes, which only need the tenant to
-// stay.
-func lockTenant(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
-	var n int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&n)
+// lockTenant reports whether the tenant exists and, if it does, returns its
+// uid and keeps the tenant's functions, hook endpoints and secrets from
+// changing under the transaction. It doesn't hold up publishes, which only
+// need the tenant to stay.
+func lockTenant(ctx context.Context, tx pgx.Tx, id string) (uid string, ok bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT uid FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&uid)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		return "", false, nil
 	}
-	return err == nil, err
+	return uid, err == nil, err
 }
 
 // Times are stored as Unix milliseconds, as in the SQLite store.

@@ -14,7 +14,7 @@ func (s *Store) PutSecret(ctx context.Context, tenantID, name string, sealed []b
 	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		// The tenant's lock makes puts of one tenant take turns, so that
 		// exactly one of two racing first puts reports the secret new.
-		if ok, err := lockTenant(ctx, tx, tenantID); err != nil || !ok {
+		if _, ok, err := lockTenant(ctx, tx, tenantID); err != nil || !ok {
 			if err == nil {
 				err = notFound("tenant", tenantID)
 			}

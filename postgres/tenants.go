@@ -12,24 +12,27 @@ import (
 )
 
 func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
+	if t.UID == "" {
+		t.UID = outlet.NewUID()
+	}
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit,
-		ms(t.CreatedAt), ms(t.UpdatedAt))
+	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, t.ID, t.UID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)),
+		t.PublishRateLimit, ms(t.CreatedAt), ms(t.UpdatedAt))
 	if err = dbErr(err); outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "tenant %q already exists", t.ID)
 	}
 	return err
 }
 
-const tenantCols = `seq, id, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at`
+const tenantCols = `seq, id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at`
 
 func scanTenant(row pgx.Row) (*outlet.Tenant, int64, error) {
 	var t outlet.Tenant
 	var seq, created, updated int64
 	var meta, hosts string
-	if err := row.Scan(&seq, &t.ID, &t.Name, &meta, &hosts, &t.PublishRateLimit, &created, &updated); err != nil {
+	if err := row.Scan(&seq, &t.ID, &t.UID, &t.Name, &meta, &hosts, &t.PublishRateLimit, &created, &updated); err != nil {
 		return nil, 0, err
 	}
 	if err := errors.Join(json.Unmarshal([]byte(meta), &t.Metadata), json.Unmarshal([]byte(hosts), &t.AllowedHosts)); err != nil {

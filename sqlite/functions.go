@@ -10,17 +10,22 @@ import (
 	"github.com/outlethq/outlet"
 )
 
-const versionCols = `v.tenant_id, v.function, v.version, v.runtime, v.events, v.hooks, v.limits, v.sha256, v.created_at, f.active_version`
+const versionCols = `v.tenant_id, v.function, v.version, v.uid, v.tenant_uid, v.runtime, v.events, v.hooks, v.limits, v.sha256,
+	v.created_at, f.active_version`
 
-// scanVersion reads versionCols, and the source and code when withCode.
+// codeCols follow versionCols in the reads that want a version's code.
+const codeCols = `v.source, v.code, v.source_map`
+
+// scanVersion reads versionCols, and codeCols when withCode.
 func scanVersion(row scanner, withCode bool) (*outlet.FunctionVersion, error) {
 	var v outlet.FunctionVersion
 	var events, hooks, limits string
 	var created int64
 	var active int
-	dest := []any{&v.TenantID, &v.Function, &v.Version, &v.Runtime, &events, &hooks, &limits, &v.SHA256, &created, &active}
+	dest := []any{&v.TenantID, &v.Function, &v.Version, &v.UID, &v.TenantUID, &v.Runtime, &events, &hooks, &limits, &v.SHA256,
+		&created, &active}
 	if withCode {
-		dest = append(dest, &v.Source, &v.Code)
+		dest = append(dest, &v.Source, &v.Code, &v.SourceMap)
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
@@ -32,7 +37,8 @@ func scanVersion(row scanner, withCode bool) (*outlet.FunctionVersion, error) {
 
 func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, now time.Time) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tenant(ctx, tx, v.TenantID); err != nil {
+		t, err := tenant(ctx, tx, v.TenantID)
+		if err != nil {
 			return err
 		}
 		for _, h := range v.Hooks {
@@ -50,7 +56,7 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 			}
 		}
 		var latest int
-		err := tx.QueryRowContext(ctx, `SELECT latest_version FROM functions WHERE tenant_id = ? AND name = ?`, v.TenantID, v.Function).Scan(&latest)
+		err = tx.QueryRowContext(ctx, `SELECT latest_version FROM functions WHERE tenant_id = ? AND name = ?`, v.TenantID, v.Function).Scan(&latest)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO functions (tenant_id, name, active_version, latest_version, created_at, updated_at)
@@ -63,9 +69,11 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 			return err
 		}
 		v.Version, v.Active, v.CreatedAt = latest+1, true, now
+		v.UID, v.TenantUID = outlet.NewUID(), t.UID
 		s.fanout.drop(v.TenantID)
-		_, err = tx.ExecContext(ctx, `INSERT INTO function_versions (tenant_id, function, version, runtime, source, code, sha256, events, hooks, limits, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, v.TenantID, v.Function, v.Version, v.Runtime, v.Source, v.Code, v.SHA256,
+		_, err = tx.ExecContext(ctx, `INSERT INTO function_versions (tenant_id, function, version, uid, tenant_uid, runtime, source, code,
+			source_map, sha256, events, hooks, limits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			v.TenantID, v.Function, v.Version, v.UID, v.TenantUID, v.Runtime, v.Source, v.Code, bytesOrEmpty(v.SourceMap), v.SHA256,
 			jsonText(orEmpty(v.Events)), jsonText(orEmpty(v.Hooks)), jsonText(v.Limits), ms(now))
 		return err
 	})
@@ -74,7 +82,7 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 // activeVersions returns the active version of each of the tenant's
 // functions, with code, in the order the functions were first deployed.
 func activeVersions(ctx context.Context, q querier, tenantID string) ([]*outlet.FunctionVersion, error) {
-	return collect(ctx, q, `SELECT `+versionCols+`, v.source, v.code FROM functions f
+	return collect(ctx, q, `SELECT `+versionCols+`, `+codeCols+` FROM functions f
 		JOIN function_versions v ON v.tenant_id = f.tenant_id AND v.function = f.name AND v.version = f.active_version
 		WHERE f.tenant_id = ? ORDER BY f.created_at, f.rowid`, []any{tenantID}, func(r scanner) (*outlet.FunctionVersion, error) {
 		return scanVersion(r, true)
@@ -127,7 +135,7 @@ func (s *Store) FunctionVersion(ctx context.Context, tenantID, name string, vers
 	if version != 0 {
 		cond, args = `v.version = ?`, append(args, version)
 	}
-	v, err := scanVersion(s.r.QueryRowContext(ctx, `SELECT `+versionCols+`, v.source, v.code FROM functions f
+	v, err := scanVersion(s.r.QueryRowContext(ctx, `SELECT `+versionCols+`, `+codeCols+` FROM functions f
 		JOIN function_versions v ON v.tenant_id = f.tenant_id AND v.function = f.name
 		WHERE f.tenant_id = ? AND f.name = ? AND `+cond, args...), true)
 	if errors.Is(err, sql.ErrNoRows) {

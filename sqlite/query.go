@@ -97,3 +97,11 @@ func orEmpty(l []string) []string {
 	}
 	return l
 }
+
+// bytesOrEmpty keeps a nil blob from being stored as NULL.
+func bytesOrEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

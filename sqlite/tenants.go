@@ -11,9 +11,12 @@ import (
 )
 
 func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
+	if t.UID == "" {
+		t.UID = outlet.NewUID()
+	}
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit,
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.UID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit,
 			ms(t.CreatedAt), ms(t.UpdatedAt))
 		return err
 	})
@@ -23,13 +26,13 @@ func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
 	return err
 }
 
-const tenantCols = `rowid, id, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at`
+const tenantCols = `rowid, id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at`
 
 func scanTenant(row scanner) (*outlet.Tenant, int64, error) {
 	var t outlet.Tenant
 	var seq, created, updated int64
 	var meta, hosts string
-	if err := row.Scan(&seq, &t.ID, &t.Name, &meta, &hosts, &t.PublishRateLimit, &created, &updated); err != nil {
+	if err := row.Scan(&seq, &t.ID, &t.UID, &t.Name, &meta, &hosts, &t.PublishRateLimit, &created, &updated); err != nil {
 		return nil, 0, err
 	}
 	if err := errors.Join(json.Unmarshal([]byte(meta), &t.Metadata), json.Unmarshal([]byte(hosts), &t.AllowedHosts)); err != nil {

@@ -2,28 +2,52 @@ package storetest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/outlethq/outlet"
 )
 
-// newVersion is a JavaScript version of the named function, bound to no event
-// and no hook. Each call makes different code.
+// newVersion is a JavaScript version of the named function, with a source
+// map, bound to no event and no hook. Each call makes different code.
 func newVersion(tenantID, name string) *outlet.FunctionVersion {
 	src := fmt.Sprintf("// %s\nexport default async (event, ctx) => { ctx.log(\"Zoë\"); return {ok: true} }\n", outlet.NewID(""))
 	v := &outlet.FunctionVersion{
-		TenantID: tenantID,
-		Function: name,
-		Runtime:  outlet.RuntimeJavaScript,
-		Source:   src,
-		Code:     []byte(src),
-		Limits:   outlet.FunctionLimits{TimeoutMs: 5000, MemoryMB: 64},
+		TenantID:  tenantID,
+		Function:  name,
+		Runtime:   outlet.RuntimeJavaScript,
+		Source:    src,
+		Code:      []byte(src),
+		SourceMap: sourceMap(name+".ts", src),
+		Limits:    outlet.FunctionLimits{TimeoutMs: 5000, MemoryMB: 64},
 	}
 	v.Seal()
 	return v
+}
+
+// sourceMap is a source map of code bundled from one file.
+func sourceMap(file, content string) []byte {
+	m, err := json.Marshal(map[string]any{"version": 3, "sources": []string{file}, "sourcesContent": []string{content},
+		"names": []string{}, "mappings": "AAAA;AACA"})
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// sameCode is a new version of v's function with v's code, as a caller
+// deploying the same code again would make.
+func sameCode(v *outlet.FunctionVersion) *outlet.FunctionVersion {
+	w := &outlet.FunctionVersion{
+		TenantID: v.TenantID, Function: v.Function, Runtime: v.Runtime, Source: v.Source, Code: v.Code, SourceMap: v.SourceMap,
+		Events: v.Events, Hooks: v.Hooks, Limits: v.Limits,
+	}
+	w.Seal()
+	return w
 }
 
 // deploy stores v as the function's next version at now and returns it with
@@ -104,10 +128,13 @@ func wantFunction(t *testing.T, got *outlet.Function, v *outlet.FunctionVersion,
 	wantTime(t, "function updated_at", got.UpdatedAt, updated)
 }
 
-// wantVersion compares a version as deployed at deployedAt; its code and
-// source must come back byte for byte when withCode, and be left out when not.
+// wantVersion compares a version as deployed at deployedAt; its code, source
+// and source map must come back byte for byte when withCode, and its code and
+// source be left out when not.
 func wantVersion(t *testing.T, got, want *outlet.FunctionVersion, active, withCode bool, deployedAt time.Time) {
 	t.Helper()
+	wantEqual(t, "version uid", got.UID, want.UID)
+	wantEqual(t, "version tenant uid", got.TenantUID, want.TenantUID)
 	wantEqual(t, "version tenant", got.TenantID, want.TenantID)
 	wantEqual(t, "version function", got.Function, want.Function)
 	wantEqual(t, "version number", got.Version, want.Version)
@@ -126,6 +153,9 @@ func wantVersion(t *testing.T, got, want *outlet.FunctionVersion, active, withCo
 		wantEqual(t, "version source", got.Source, want.Source)
 		if !bytes.Equal(got.Code, want.Code) {
 			t.Errorf("version code = %q; want %q", got.Code, want.Code)
+		}
+		if !bytes.Equal(got.SourceMap, want.SourceMap) {
+			t.Errorf("version source map = %q; want %q", got.SourceMap, want.SourceMap)
 		}
 	} else if got.Source != "" || got.Code != nil {
 		t.Errorf("version %d listed with %d bytes of source and %d of code; want neither", got.Version, len(got.Source), len(got.Code))
@@ -168,19 +198,21 @@ func allBytes() []byte {
 
 func functionTests(t *testing.T, s suite) {
 	for _, tc := range []struct {
-		runtime string
-		source  string
-		code    []byte
+		runtime   string
+		source    string
+		code      []byte
+		sourceMap []byte
 	}{
-		{outlet.RuntimeJavaScript, "export default () => 'Zoë'\n", []byte("export default () => 'Zoë'\n")},
-		{outlet.RuntimeTypeScript, "export default (e: Event): string => 'Zoë'\n", []byte("export default (e) => 'Zoë'\n")},
-		{outlet.RuntimeWasm, "", allBytes()},
+		{outlet.RuntimeJavaScript, "export default () => 'Zoë'\n", []byte("export default () => 'Zoë'\n"), sourceMap("pricing.js", "export default () => 'Zoë'\n")},
+		{outlet.RuntimeTypeScript, "export default (e: Event): string => 'Zoë'\n", []byte("export default (e) => 'Zoë'\n"),
+			sourceMap("pricing.ts", "export default (e: Event): string => 'Zoë'\n")},
+		{outlet.RuntimeWasm, "", allBytes(), nil},
 	} {
 		s.test(t, "a first "+tc.runtime+" deploy makes version 1 active with its source and code byte for byte", func(t *testing.T, b *bundle) {
 			b.tenant(t, "acme")
 			b.declare(t, discount)
 			v := &outlet.FunctionVersion{
-				TenantID: "acme", Function: "pricing", Runtime: tc.runtime, Source: tc.source, Code: tc.code,
+				TenantID: "acme", Function: "pricing", Runtime: tc.runtime, Source: tc.source, Code: tc.code, SourceMap: tc.sourceMap,
 				Events: []string{"invoice.*", "customer.created"}, Hooks: []string{discount},
 				Limits: outlet.FunctionLimits{TimeoutMs: 1500, MemoryMB: 32},
 			}
@@ -307,6 +339,84 @@ func functionTests(t *testing.T, s suite) {
 			}
 		}
 		wantFunction(t, b.getFunction(t, "acme", "pricing"), v, 1, base, base)
+	})
+
+	// Whatever is kept for a version outside the store (a warm engine) is
+	// keyed by its uid and its tenant's, never by names a caller may reuse.
+	s.test(t, "every deploy gets a new version uid carrying its tenant's uid, also when the function is deleted and the same code deployed again", func(t *testing.T, b *bundle) {
+		tn := b.tenant(t, "acme")
+		v1 := b.deploy(t, newVersion("acme", "pricing"), base)
+		v2 := b.deploy(t, sameCode(v1), at(time.Minute))
+		wantEqual(t, "version of the same code deployed again", v2.Version, 2)
+		listed := b.versions(t, "acme", "pricing")
+		check(t, b.store.DeleteFunction(b.ctx, "acme", "pricing"))
+		v3 := b.deploy(t, sameCode(v1), at(time.Hour))
+		wantEqual(t, "version of the same code deployed after the delete", v3.Version, 1)
+
+		seen := map[string]bool{}
+		for _, v := range []*outlet.FunctionVersion{v1, v2, v3} {
+			if v.UID == "" || seen[v.UID] {
+				t.Errorf("deploy at %v got uid %q; want a new one", v.CreatedAt, v.UID)
+			}
+			seen[v.UID] = true
+			wantEqual(t, "tenant uid of a deploy", v.TenantUID, tn.UID)
+		}
+		got := b.getVersion(t, "acme", "pricing", 1)
+		wantEqual(t, "read uid of version 1 after the delete", got.UID, v3.UID)
+		wantEqual(t, "read tenant uid", got.TenantUID, tn.UID)
+
+		// Listing reads no code, but still the uids.
+		wantIDs(t, "listed versions", versionNumbers(listed), []string{"2", "1"})
+		if len(listed) == 2 {
+			wantEqual(t, "listed uid of version 2", listed[0].UID, v2.UID)
+			wantEqual(t, "listed uid of version 1", listed[1].UID, v1.UID)
+			wantEqual(t, "listed tenant uid", listed[1].TenantUID, tn.UID)
+		}
+	})
+
+	s.test(t, "a version deployed by a tenant created again carries the new tenant's uid", func(t *testing.T, b *bundle) {
+		old := b.tenant(t, "acme")
+		b.declare(t, discount)
+		before := b.deployServing(t, "acme", "pricing", base, discount)
+		check(t, b.store.DeleteTenant(b.ctx, "acme"))
+		again := b.tenant(t, "acme")
+		after := b.deploy(t, sameCode(before), at(time.Hour))
+		wantEqual(t, "version", after.Version, 1)
+		wantEqual(t, "tenant uid of the new deploy", after.TenantUID, again.UID)
+		if after.TenantUID == old.UID || after.UID == before.UID {
+			t.Errorf("the new deploy carries uid %q of tenant %q; want neither the old version's %q nor the old tenant's %q",
+				after.UID, after.TenantUID, before.UID, old.UID)
+		}
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 0), after, true, true, at(time.Hour))
+		served := b.hookFunctions(t, "acme", discount)
+		if len(served) != 1 {
+			t.Fatalf("%d functions serve the hook; want 1", len(served))
+		}
+		wantVersion(t, served[0], after, true, true, at(time.Hour))
+	})
+
+	s.test(t, "a version's source map reads back byte for byte wherever its code does, and a version without one reads back with none", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.declare(t, discount)
+		mapped := newVersion("acme", "pricing")
+		mapped.Hooks = []string{discount}
+		mapped.SourceMap = sourceMap("src/pricing.ts", strings.Repeat("// Zoë's \u0000 \"pricing\"\n", 1000))
+		b.deploy(t, mapped, base)
+		plain := newVersion("acme", "pricing")
+		plain.SourceMap = nil
+		b.deploy(t, plain, at(time.Minute))
+
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 1), mapped, false, true, base)
+		wantVersion(t, b.getVersion(t, "acme", "pricing", 0), plain, true, true, at(time.Minute))
+		if got := b.getVersion(t, "acme", "pricing", 2); len(got.SourceMap) != 0 {
+			t.Errorf("source map of a version deployed without one = %q; want none", got.SourceMap)
+		}
+		b.activate(t, "acme", "pricing", 1, at(time.Hour))
+		served := b.hookFunctions(t, "acme", discount)
+		if len(served) != 1 {
+			t.Fatalf("%d functions serve the hook; want 1", len(served))
+		}
+		wantVersion(t, served[0], mapped, true, true, base)
 	})
 
 	s.test(t, "deploying for an unknown tenant is ENOTFOUND", func(t *testing.T, b *bundle) {

@@ -160,6 +160,58 @@ func tenantTests(t *testing.T, s suite) {
 				len(eps), len(evs), len(keys), len(ds))
 		}
 	})
+	s.test(t, "a created tenant gets an internal uid that every read and update returns unchanged", func(t *testing.T, b *bundle) {
+		tn := newTenant("acme", base)
+		check(t, b.store.CreateTenant(b.ctx, tn))
+		if tn.UID == "" {
+			t.Fatalf("created tenant has no uid; want the store to set one")
+		}
+		got, err := b.store.Tenant(b.ctx, "acme")
+		check(t, err)
+		wantEqual(t, "read uid", got.UID, tn.UID)
+		ts, _, err := b.store.ListTenants(b.ctx, outlet.Page{})
+		check(t, err)
+		if len(ts) != 1 {
+			t.Fatalf("listed %d tenants; want 1", len(ts))
+		}
+		wantEqual(t, "listed uid", ts[0].UID, tn.UID)
+		updated, err := b.store.UpdateTenant(b.ctx, "acme", outlet.TenantUpdate{Name: ptr("Acme Inc.")}, at(time.Hour))
+		check(t, err)
+		wantEqual(t, "uid after an update", updated.UID, tn.UID)
+		got, err = b.store.Tenant(b.ctx, "acme")
+		check(t, err)
+		wantEqual(t, "read uid after an update", got.UID, tn.UID)
+	})
+
+	s.test(t, "a tenant created with a uid keeps it", func(t *testing.T, b *bundle) {
+		tn := newTenant("acme", base)
+		tn.UID = outlet.NewUID()
+		want := tn.UID
+		check(t, b.store.CreateTenant(b.ctx, tn))
+		wantEqual(t, "uid after create", tn.UID, want)
+		got, err := b.store.Tenant(b.ctx, "acme")
+		check(t, err)
+		wantEqual(t, "read uid", got.UID, want)
+	})
+
+	// Whatever is kept for a tenant outside the store (warm engines,
+	// decrypted secrets) is keyed by its uid; a reused id must never match.
+	s.test(t, "a tenant deleted and created again under the same id gets a new uid, and other tenants get their own", func(t *testing.T, b *bundle) {
+		old := b.tenant(t, "acme")
+		other := b.tenant(t, "globex")
+		if old.UID == other.UID {
+			t.Errorf("acme and globex share uid %q", old.UID)
+		}
+		check(t, b.store.DeleteTenant(b.ctx, "acme"))
+		again := b.tenant(t, "acme")
+		if again.UID == "" || again.UID == old.UID {
+			t.Errorf("uid of acme created again = %q; want a new one, not %q", again.UID, old.UID)
+		}
+		got, err := b.store.Tenant(b.ctx, "acme")
+		check(t, err)
+		wantEqual(t, "read uid of acme created again", got.UID, again.UID)
+	})
+
 	s.test(t, "a tenant's allowed hosts read back as created", func(t *testing.T, b *bundle) {
 		want := newTenant("acme", base)
 		want.AllowedHosts = []string{"api.stripe.com", "*.example.com", "*"}

@@ -38,8 +38,8 @@ func TestMigrateBringsTheEmbeddedDatabaseUpToDateAndPrintsItsVersion(t *testing.
 	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ args, want string }{
-		{"", "schema version 3\n"},
-		{"--json", "{\"version\":3}\n"},
+		{"", "schema version 4\n"},
+		{"--json", "{\"version\":4}\n"},
 	} {
 		var out strings.Builder
 		cmd := newRootCmd()
