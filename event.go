@@ -69,6 +69,33 @@ func ContentHash(typ string, data []byte) []byte {
 	return h.Sum(nil)
 }
 
+// ReplayConflict is the refusal of a publish whose idempotency key or id is
+// taken by a stored event with other content. It names the stored event:
+// the refused request's own id was never stored, so naming it would send
+// the caller looking for an event that doesn't exist.
+func ReplayConflict(ev *Event, stored []*Event) error {
+	var byKey, byID *Event
+	for _, s := range stored {
+		if ev.IdempotencyKey != "" && s.IdempotencyKey == ev.IdempotencyKey {
+			byKey = s
+		}
+		if s.ID == ev.ID {
+			byID = s
+		}
+	}
+	switch {
+	case byKey != nil && (byID == nil || !bytes.Equal(byKey.PayloadHash, ev.PayloadHash)):
+		return Errorf(ECONFLICT,
+			"Idempotency-Key %q was already used for event %q, which has different content; use a new key for a new event",
+			ev.IdempotencyKey, byKey.ID)
+	case byID != nil:
+		return Errorf(ECONFLICT, "event id %q already exists with different content; choose a new id for a new event", byID.ID)
+	case ev.IdempotencyKey != "":
+		return Errorf(ECONFLICT, "Idempotency-Key %q was already used for an event with different content; use a new key for a new event", ev.IdempotencyKey)
+	}
+	return Errorf(ECONFLICT, "event id %q already exists with different content; choose a new id for a new event", ev.ID)
+}
+
 var callerEventIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
 
 // ValidateCallerEventID checks an event id chosen by the publisher.

@@ -520,13 +520,7 @@ func replay(ev *outlet.Event, found []*outlet.Event, deliveries []int) outlet.Pu
 	if len(found) == 1 && bytes.Equal(found[0].PayloadHash, ev.PayloadHash) {
 		return outlet.PublishResult{Event: found[0], Replayed: true, Deliveries: deliveries[0]}
 	}
-	if ev.IdempotencyKey != "" {
-		return outlet.PublishResult{Err: outlet.Errorf(outlet.ECONFLICT,
-			"Idempotency-Key %q (or event id %q) was already used for an event with different content; use a new key for a new event",
-			ev.IdempotencyKey, ev.ID)}
-	}
-	return outlet.PublishResult{Err: outlet.Errorf(outlet.ECONFLICT,
-		"event id %q already exists with different content; choose a new id for a new event", ev.ID)}
+	return outlet.PublishResult{Err: outlet.ReplayConflict(ev, found)}
 }
 
 func deref(s *string) string {

@@ -196,13 +196,7 @@ func (p *publishTx) replay(ev *outlet.Event) (outlet.PublishResult, error) {
 		err := p.tx.QueryRowContext(p.ctx, `SELECT count(*) FROM deliveries WHERE event_seq = ?`, seqs[0]).Scan(&res.Deliveries)
 		return res, err
 	}
-	if ev.IdempotencyKey != "" {
-		return outlet.PublishResult{}, outlet.Errorf(outlet.ECONFLICT,
-			"Idempotency-Key %q (or event id %q) was already used for an event with different content; use a new key for a new event",
-			ev.IdempotencyKey, ev.ID)
-	}
-	return outlet.PublishResult{}, outlet.Errorf(outlet.ECONFLICT,
-		"event id %q already exists with different content; choose a new id for a new event", ev.ID)
+	return outlet.PublishResult{}, outlet.ReplayConflict(ev, found)
 }
 
 // tenantTargets returns what the tenant's events fan out to; ENOTFOUND if

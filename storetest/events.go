@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,6 +229,42 @@ func publishTests(t *testing.T, s suite) {
 			wantEqual(t, "stored deliveries", len(b.deliveries(t, "acme", outlet.DeliveryFilter{})), 3)
 		})
 	}
+
+	s.test(t, "a refused replay names the stored event that holds the key, not its own unstored id", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.endpoint(t, "acme")
+		first := newEvent("acme", paid, `{"amount":100}`, base)
+		first.IdempotencyKey = "order-1"
+		b.publish(t, first)
+		other := newEvent("acme", paid, `{"amount":300}`, base)
+		other.ID = "order-2.paid"
+		b.publish(t, other)
+
+		for _, tc := range []struct {
+			name string
+			id   string // of the refused request; "" for a new evt_ id
+		}{
+			{"with a new id", ""},
+			{"with the id of another stored event", other.ID},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				conflicting := newEvent("acme", paid, `{"amount":200}`, at(time.Minute))
+				conflicting.IdempotencyKey = "order-1"
+				if tc.id != "" {
+					conflicting.ID = tc.id
+				}
+				res := b.publishBatch(t, at(time.Minute), &outlet.PublishRequest{Event: conflicting})
+				wantCode(t, res[0].Err, outlet.ECONFLICT)
+				msg := outlet.ErrorMessage(res[0].Err)
+				if !strings.Contains(msg, `"`+first.ID+`"`) || !strings.Contains(msg, `"order-1"`) {
+					t.Errorf("message %q doesn't name the key and the stored event %s that holds it", msg, first.ID)
+				}
+				if tc.id == "" && strings.Contains(msg, conflicting.ID) {
+					t.Errorf("message %q names %s, the refused request's id, which was never stored", msg, conflicting.ID)
+				}
+			})
+		}
+	})
 
 	s.test(t, "publishing for an unknown tenant is ENOTFOUND for that request alone", func(t *testing.T, b *bundle) {
 		b.tenant(t, "acme")
