@@ -35,6 +35,9 @@ func scanEndpoint(row scanner) (*outlet.Endpoint, int64, error) {
 }
 
 func (s *Store) CreateEndpoint(ctx context.Context, ep *outlet.Endpoint) error {
+	if err := checkText(ep.URL, ep.Description); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tenant(ctx, tx, ep.TenantID); err != nil {
 			return err
@@ -81,6 +84,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, u outle
 		}
 		ep.Apply(u, now)
 		if err := ep.Validate(); err != nil {
+			return err
+		}
+		if err := checkText(ep.URL, ep.Description); err != nil {
 			return err
 		}
 		s.fanout.drop(tenantID)

@@ -11,6 +11,9 @@ import (
 )
 
 func (s *Store) CreateEventType(ctx context.Context, et *outlet.EventType) error {
+	if err := checkText(et.Description, string(et.Schema), string(et.Sample)); err != nil {
+		return err
+	}
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO event_types (name, description, schema, sample, deprecated, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			et.Name, et.Description, rawText(et.Schema), rawText(et.Sample), bool01(et.Deprecated), ms(et.CreatedAt), ms(et.UpdatedAt))
@@ -76,6 +79,9 @@ func (s *Store) UpdateEventType(ctx context.Context, name string, u outlet.Event
 			return err
 		}
 		et.Apply(u)
+		if err := checkText(et.Description, string(et.Schema), string(et.Sample)); err != nil {
+			return err
+		}
 		et.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE event_types SET description = ?, schema = ?, sample = ?, deprecated = ?, updated_at = ? WHERE name = ?`,
 			et.Description, rawText(et.Schema), rawText(et.Sample), bool01(et.Deprecated), ms(now), name)

@@ -30,6 +30,9 @@ func scanHook(row scanner) (*outlet.Hook, error) {
 }
 
 func (s *Store) CreateHook(ctx context.Context, h *outlet.Hook) error {
+	if err := checkText(h.Description, string(h.InputSchema), string(h.OutputSchema)); err != nil {
+		return err
+	}
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO hooks (`+hookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			h.Name, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(h.CreatedAt), ms(h.UpdatedAt))
@@ -69,6 +72,9 @@ func (s *Store) UpdateHook(ctx context.Context, name string, u outlet.HookUpdate
 		if err := h.Validate(); err != nil {
 			return err
 		}
+		if err := checkText(h.Description, string(h.InputSchema), string(h.OutputSchema)); err != nil {
+			return err
+		}
 		h.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE hooks SET description = ?, input_schema = ?, output_schema = ?, timeout_ms = ?, on_error = ?,
 			updated_at = ? WHERE name = ?`, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(now), name)
@@ -97,6 +103,9 @@ func scanHookEndpoint(row scanner) (*outlet.HookEndpoint, error) {
 }
 
 func (s *Store) PutHookEndpoint(ctx context.Context, e *outlet.HookEndpoint) error {
+	if err := checkText(e.URL); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tenant(ctx, tx, e.TenantID); err != nil {
 			return err

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -291,6 +293,18 @@ func dbErr(err error) error {
 		}
 	}
 	return err
+}
+
+// checkText refuses text the Postgres store can't keep (a NUL, bytes that
+// aren't UTF-8) as that store does, so that the two take the same writes;
+// SQLite itself would keep any.
+func checkText(texts ...string) error {
+	for _, s := range texts {
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return outlet.Errorf(outlet.EINVALID, "a text value holds a NUL character or bytes that are not UTF-8, which the database can't keep; remove them")
+		}
+	}
+	return nil
 }
 
 func unavailable(err error) error {

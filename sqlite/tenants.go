@@ -11,6 +11,9 @@ import (
 )
 
 func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
+	if err := checkText(t.Name); err != nil {
+		return err
+	}
 	if t.UID == "" {
 		t.UID = outlet.NewUID()
 	}
@@ -73,6 +76,9 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u outlet.TenantUpda
 		if err := t.Validate(); err != nil {
 			return err
 		}
+		if err := checkText(t.Name); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE tenants SET name = ?, metadata = ?, allowed_hosts = ?, publish_rate_limit = ?, updated_at = ? WHERE id = ?`,
 			t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit, ms(now), id)
 		return err
@@ -88,6 +94,9 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *outlet.APIKey) error {
+	if err := checkText(k.Name); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tenant(ctx, tx, k.TenantID); err != nil {
 			return err
