@@ -125,7 +125,7 @@ func New(store Store, cfg Config) *Dispatcher {
 	d := &Dispatcher{
 		cfg:          cfg,
 		store:        store,
-		sender:       NewSender(cfg.Policy, cfg.AttemptTimeout, cfg.Now),
+		sender:       NewSender(cfg.Policy, cfg.AttemptTimeout, cfg.Now, cfg.Logger),
 		log:          cfg.Logger,
 		wake:         make(chan struct{}, 1),
 		stopClaiming: make(chan struct{}),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -24,15 +25,19 @@ type Sender struct {
 	client  *http.Client
 	timeout time.Duration
 	now     func() time.Time
+	log     *slog.Logger
 }
 
 // NewSender returns a sender whose connections obey policy and whose attempts
-// last at most timeout.
-func NewSender(policy netguard.Policy, timeout time.Duration, now func() time.Time) *Sender {
-	dialer := policy.Dialer(min(timeout, 10*time.Second))
+// last at most timeout. It logs what the policy refused, which the attempt's
+// error doesn't say.
+func NewSender(policy netguard.Policy, timeout time.Duration, now func() time.Time, log *slog.Logger) *Sender {
+	if log == nil {
+		log = slog.Default()
+	}
 	tr := &http.Transport{
 		Proxy:                 nil, // a proxy would connect on our behalf, around the network policy
-		DialContext:           dialer.DialContext,
+		DialContext:           policy.Dial(min(timeout, 10*time.Second)),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1000,
 		MaxIdleConnsPerHost:   200,
@@ -50,6 +55,7 @@ func NewSender(policy netguard.Policy, timeout time.Duration, now func() time.Ti
 		},
 		timeout: timeout,
 		now:     now,
+		log:     log,
 	}
 }
 
@@ -100,6 +106,10 @@ func (s *Sender) Send(ctx context.Context, c *outlet.Claim, trigger outlet.Attem
 	if err != nil {
 		a.DurationMs = s.now().Sub(start).Milliseconds()
 		a.Error = describeError(err, s.timeout)
+		var unreachable *netguard.UnreachableError
+		if errors.As(err, &unreachable) {
+			logUnreachable(s.log, unreachable, "webhook attempt", "tenant", ep.TenantID, "endpoint", ep.ID, "delivery", c.Delivery.ID)
+		}
 		return res
 	}
 	defer resp.Body.Close()
@@ -179,19 +189,33 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// logUnreachable tells the operator what the tenant isn't told: which
+// address the policy refused, or that the name doesn't resolve. A refusal
+// may be a probe of the operator's networks, so it is a warning.
+func logUnreachable(log *slog.Logger, u *netguard.UnreachableError, what string, attrs ...any) {
+	level, msg := slog.LevelInfo, what+" failed: the host doesn't resolve"
+	if u.Refused {
+		level, msg = slog.LevelWarn, what+" refused by the network policy"
+	}
+	log.Log(context.Background(), level, msg, append(attrs, "host", u.Host, "detail", u.Detail)...)
+}
+
 // describeError turns a transport error into one line a receiver's developer
-// can act on.
+// can act on — and no more: where the network policy refused the host, or
+// its name doesn't resolve, it says the same in both cases, so that attempt
+// errors can't be used to map the operator's internal names.
 func describeError(err error, timeout time.Duration) string {
-	var blocked *netguard.BlockedError
-	if errors.As(err, &blocked) {
-		return blocked.Error()
+	var unreachable *netguard.UnreachableError
+	if errors.As(err, &unreachable) {
+		return unreachable.Error()
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("timed out: no complete answer within %s", timeout)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return "DNS lookup failed: " + dnsErr.Error()
+		// Not dnsErr.Error(): it names the resolver, an internal address.
+		return fmt.Sprintf("looking up %s failed: %s", dnsErr.Name, dnsErr.Err)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {

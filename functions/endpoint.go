@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,11 +22,10 @@ import (
 const maxEndpointAnswer = 1 << 20
 
 func syncClient(policy netguard.Policy) *http.Client {
-	dialer := policy.Dialer(5 * time.Second)
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy:               nil, // a proxy would connect around the network policy
-			DialContext:         dialer.DialContext,
+			DialContext:         policy.Dial(5 * time.Second),
 			ForceAttemptHTTP2:   true,
 			MaxIdleConnsPerHost: 50,
 			IdleConnTimeout:     90 * time.Second,
@@ -59,12 +59,20 @@ func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, inp
 	req.Header["outlet-hook"] = []string{ep.Hook}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		var blocked *netguard.BlockedError
+		// A refused address and a name that doesn't resolve read the same
+		// (see netguard.UnreachableError); the log says which.
+		var unreachable *netguard.UnreachableError
+		var dnsErr *net.DNSError
 		switch {
-		case errors.As(err, &blocked):
-			return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: blocked.Error()}
+		case errors.As(err, &unreachable):
+			s.log.Info("sync endpoint unreachable", "tenant", ep.TenantID, "hook", ep.Hook, "host", unreachable.Host,
+				"refused_by_policy", unreachable.Refused, "detail", unreachable.Detail)
+			return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: unreachable.Error()}
 		case errors.Is(err, context.DeadlineExceeded):
 			return nil, &sandbox.Error{Code: sandbox.CodeTimeout, Message: fmt.Sprintf("the endpoint didn't answer within the hook's %d ms", timeoutMs)}
+		case errors.As(err, &dnsErr):
+			// Not dnsErr.Error(): it names the resolver, an internal address.
+			return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: fmt.Sprintf("calling the endpoint failed: looking up %s failed: %s", dnsErr.Name, dnsErr.Err)}
 		}
 		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "calling the endpoint failed: " + err.Error()}
 	}

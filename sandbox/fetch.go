@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,14 +22,16 @@ import (
 // a webhook couldn't.
 type fetcher struct {
 	client *http.Client
+	// log is told which address the network policy refused, which the
+	// function isn't; nil logs to slog.Default().
+	log *slog.Logger
 }
 
 func newFetcher(policy netguard.Policy) *fetcher {
-	dialer := policy.Dialer(5 * time.Second)
 	return &fetcher{client: &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 nil,
-			DialContext:           dialer.DialContext,
+			DialContext:           policy.Dial(5 * time.Second),
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          200,
 			MaxIdleConnsPerHost:   20,
@@ -58,8 +62,9 @@ type fetchResponse struct {
 
 // fetchBudget is what one invocation may still fetch.
 type fetchBudget struct {
-	limits FetchLimits
-	used   int
+	limits           FetchLimits
+	used             int
+	tenant, function string // whose invocation, for the operator's log
 }
 
 // do makes one request for an invocation whose context ends at its deadline.
@@ -105,6 +110,10 @@ func (f *fetcher) do(ctx context.Context, budget *fetchBudget, req fetchRequest)
 	}
 	resp, err := client.Do(hr)
 	if err != nil {
+		var unreachable *netguard.UnreachableError
+		if errors.As(err, &unreachable) {
+			f.logUnreachable(unreachable, budget)
+		}
 		return nil, fetchError(err, budget.limits.Timeout)
 	}
 	defer resp.Body.Close()
@@ -135,13 +144,36 @@ func allowed(l FetchLimits, u *url.URL) error {
 	return nil
 }
 
+// logUnreachable tells the operator what the function isn't told: which
+// address the policy refused (a warning: it may be a probe of the
+// operator's networks), or that the name doesn't resolve.
+func (f *fetcher) logUnreachable(u *netguard.UnreachableError, budget *fetchBudget) {
+	log := f.log
+	if log == nil {
+		log = slog.Default()
+	}
+	level, msg := slog.LevelInfo, "function fetch failed: the host doesn't resolve"
+	if u.Refused {
+		level, msg = slog.LevelWarn, "function fetch refused by the network policy"
+	}
+	log.Log(context.Background(), level, msg, "tenant", budget.tenant, "function", budget.function, "host", u.Host, "detail", u.Detail)
+}
+
+// fetchError is what the function is told. A refusal by the network policy
+// and a name that doesn't resolve read the same (see
+// netguard.UnreachableError), so a function can't map internal names.
 func fetchError(err error, timeout time.Duration) error {
-	var blocked *netguard.BlockedError
-	if errors.As(err, &blocked) {
-		return blocked
+	var unreachable *netguard.UnreachableError
+	if errors.As(err, &unreachable) {
+		return unreachable
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("no complete answer within %s or the invocation's time", timeout)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// Not dnsErr.Error(): it names the resolver, an internal address.
+		return fmt.Errorf("looking up %s failed: %s", dnsErr.Name, dnsErr.Err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -74,6 +74,7 @@ func New(cfg Config) *Sandbox {
 		cfg.Logger = slog.Default()
 	}
 	f := newFetcher(cfg.Policy)
+	f.log = cfg.Logger
 	return &Sandbox{
 		cfg: cfg, log: cfg.Logger, fetch: f, wasm: newWasmEngine(f, cfg.CacheDir),
 		global:  make(chan struct{}, cfg.MaxConcurrency),
@@ -164,7 +165,7 @@ func (s *Sandbox) run(ctx context.Context, call Call, logs *logBuffer, cpu *time
 	}
 	defer release()
 	defer measure(cpu)()
-	budget := &fetchBudget{limits: lim.Fetch}
+	budget := &fetchBudget{limits: lim.Fetch, tenant: call.Function.Tenant, function: call.Function.Name}
 	switch call.Function.Runtime {
 	case outlet.RuntimeJavaScript, outlet.RuntimeTypeScript:
 		key := keyOf(call.Function, lim)

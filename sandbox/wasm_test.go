@@ -363,8 +363,8 @@ func TestWasmFetchIsRefusedWhereAWebhookWouldBe(t *testing.T) {
 		lim    Limits
 		reason string
 	}{
-		{name: "loopback is refused by the default policy", e: strict, url: srv.URL, reason: "refused to connect to 127.0.0.1: it is"},
-		{name: "the metadata address is refused", e: strict, url: "http://169.254.169.254/latest/meta-data/", reason: "refused to connect to 169.254.169.254"},
+		{name: "loopback is refused by the default policy", e: strict, url: srv.URL, reason: "can't connect to 127.0.0.1: it has no public address"},
+		{name: "the metadata address is refused", e: strict, url: "http://169.254.169.254/latest/meta-data/", reason: "can't connect to 169.254.169.254: it has no public address"},
 		{name: "a request past the budget fails the invocation", e: private, url: srv.URL, times: 2, lim: Limits{Fetch: FetchLimits{MaxRequests: 1}}, reason: "already made 1 requests, its limit"},
 		{name: "a host outside the tenant's allowed hosts is refused", e: private, url: srv.URL, lim: Limits{Fetch: FetchLimits{AllowedHosts: []string{"api.example.com"}}}, reason: "is not in this tenant's allowed hosts"},
 		{name: "a URL that isn't http(s) is refused", e: private, url: "file:///etc/passwd", reason: "is not an absolute http(s) URL"},
