@@ -192,5 +192,13 @@ func (l *leader) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
+	// A closed connection's locks go only once its server process has
+	// ended, a moment later; giving the lead up first lets another node
+	// take it at its very next call.
+	if l.held {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, leaderLockClass, l.key)
+		cancel()
+	}
 	l.drop()
 }
