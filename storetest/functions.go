@@ -346,8 +346,7 @@ func functionTests(t *testing.T, s suite) {
 	s.test(t, "every deploy gets a new version uid carrying its tenant's uid, also when the function is deleted and the same code deployed again", func(t *testing.T, b *bundle) {
 		tn := b.tenant(t, "acme")
 		v1 := b.deploy(t, newVersion("acme", "pricing"), base)
-		v2 := b.deploy(t, sameCode(v1), at(time.Minute))
-		wantEqual(t, "version of the same code deployed again", v2.Version, 2)
+		v2 := b.deploy(t, newVersion("acme", "pricing"), at(time.Minute))
 		listed := b.versions(t, "acme", "pricing")
 		check(t, b.store.DeleteFunction(b.ctx, "acme", "pricing"))
 		v3 := b.deploy(t, sameCode(v1), at(time.Hour))
