@@ -33,7 +33,7 @@ type Store interface {
 // Config tunes a dispatcher. Zero values take the defaults in brackets.
 type Config struct {
 	Owner          string        // this node's name on the leases it takes
-	Workers        int           // attempts in flight at once [64]
+	Workers        int           // webhook attempts in flight at once [64]
 	AttemptTimeout time.Duration // one attempt, connect to last byte [15s]
 	Lease          time.Duration // how long a claim lasts unless renewed [60s]
 	Retry          outlet.RetryPolicy
@@ -43,10 +43,19 @@ type Config struct {
 	Retention      time.Duration // keep payloads and response bodies this long; 0 keeps them forever
 	Policy         netguard.Policy
 	Functions      FunctionRunner // runs deliveries to functions; nil refuses them
-	Flow           FlowConfig     // per-endpoint limits and circuit breaking
-	Now            func() time.Time
-	Logger         *slog.Logger
-	Metrics        *metrics.Metrics
+	// FunctionWorkers is how many deliveries to functions run at once, in a
+	// pool of their own beside Workers, so that functions waiting for the
+	// sandbox never keep a webhook waiting. Match the sandbox's limit for all
+	// tenants (--function-max-parallel) [64].
+	FunctionWorkers int
+	// FunctionTenantMax is how many deliveries to one tenant's functions run
+	// at once; the rest wait in the scheduler's queue rather than in a
+	// worker. Match the sandbox's limit per tenant (--function-concurrency) [8].
+	FunctionTenantMax int
+	Flow              FlowConfig // per-endpoint limits and circuit breaking
+	Now               func() time.Time
+	Logger            *slog.Logger
+	Metrics           *metrics.Metrics
 }
 
 func (c *Config) defaults() {
@@ -54,6 +63,8 @@ func (c *Config) defaults() {
 	// name of its own.
 	setDefault(&c.Owner, outlet.NewID("node_"))
 	setDefault(&c.Workers, 64)
+	setDefault(&c.FunctionWorkers, 64)
+	setDefault(&c.FunctionTenantMax, 8)
 	setDefault(&c.AttemptTimeout, 15*time.Second)
 	setDefault(&c.Lease, 60*time.Second)
 	setDefault(&c.DisableAfter, 120*time.Hour)
@@ -99,14 +110,15 @@ type Dispatcher struct {
 	sender *Sender
 	log    *slog.Logger
 
-	sched    *scheduler
+	sched    *scheduler                     // webhooks, for the Workers
+	fnSched  *scheduler                     // deliveries to functions, for the FunctionWorkers
 	deferred *groupcommit.Batcher[deferral] // claims going back to the store for later
-	held     sync.Map                       // delivery id → struct{}: the claims to renew, queued or in flight
+	held     sync.Map                       // delivery id → *hold: the claims to renew, queued or in flight
 	heldN    atomic.Int64
 	wake     chan struct{}
 	starved  atomic.Bool // the poller stopped claiming because memory was full
 	stopped  atomic.Bool // no more publishes
-	complete *groupcommit.Batcher[*outlet.AttemptOutcome]
+	complete *groupcommit.Batcher[outcome]
 
 	stopClaiming  chan struct{}
 	pollDone      chan struct{} // closed when the poller has stopped
@@ -135,21 +147,35 @@ func New(store Store, cfg Config) *Dispatcher {
 	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
 	d.complete = groupcommit.New(512, d.flushOutcomes)
 	d.deferred = groupcommit.New(512, d.flushDeferred)
-	d.sched = newScheduler(cfg.Flow, cfg.Workers, cfg.Now, func(open bool) {
+	onBreaker := func(open bool) {
 		if open {
 			cfg.Metrics.CircuitsOpen.Inc()
 		} else {
 			cfg.Metrics.CircuitsOpen.Dec()
 		}
-	})
+	}
+	d.sched = newScheduler(cfg.Flow, cfg.Workers, 0, cfg.Now, onBreaker)
+	d.fnSched = newScheduler(cfg.Flow, cfg.FunctionWorkers, cfg.FunctionTenantMax, cfg.Now, onBreaker)
 	return d
+}
+
+// schedulerOf returns the scheduler a claim is queued in.
+func (d *Dispatcher) schedulerOf(c *outlet.Claim) *scheduler {
+	if c.Delivery.Target.Type == outlet.TargetFunction {
+		return d.fnSched
+	}
+	return d.sched
 }
 
 // Start runs the workers, the poller, lease renewal and retention.
 func (d *Dispatcher) Start() {
 	for range d.cfg.Workers {
 		d.workers.Add(1)
-		go d.work()
+		go d.work(d.sched)
+	}
+	for range d.cfg.FunctionWorkers {
+		d.workers.Add(1)
+		go d.work(d.fnSched)
 	}
 	d.started.Store(true)
 	d.goBackground(func() {
@@ -207,18 +233,30 @@ func (d *Dispatcher) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// hold is this node's hold on a claim, from when it is taken until it is
+// given back or its attempt's outcome is recorded.
+type hold struct {
+	// recorded is set once the outcome is on its way to the store. The store
+	// may then let the delivery be claimed again (a retry falling due, a
+	// manual retry) before this node hears back: that claim is new work, not
+	// this one again.
+	recorded atomic.Bool
+}
+
 // enqueue hands claims to the scheduler, which holds them for the workers
 // or sends them back to the store for later.
 func (d *Dispatcher) enqueue(claims []*outlet.Claim) {
 	for _, c := range claims {
-		if _, dup := d.held.LoadOrStore(c.Delivery.ID, struct{}{}); dup {
+		h := &hold{}
+		if old, dup := d.held.LoadOrStore(c.Delivery.ID, h); !dup {
+			d.heldN.Add(1)
+		} else if !old.(*hold).recorded.Load() || !d.held.CompareAndSwap(c.Delivery.ID, old, h) {
 			// Claimed again after its lease ran out while this node still
 			// held it (renewals failed for a while): the copy held already
 			// goes on, renewed.
 			continue
 		}
-		d.heldN.Add(1)
-		switch adm, due := d.sched.add(c); adm {
+		switch adm, due := d.schedulerOf(c).add(c); adm {
 		case heldOpen:
 			d.deferClaim(c.Delivery.ID, due, "circuit_open")
 		case heldBacklog:
@@ -266,12 +304,23 @@ func (d *Dispatcher) forget(id string) {
 	}
 }
 
+// forgetHold forgets a claim unless a new claim of its delivery has taken
+// its place.
+func (d *Dispatcher) forgetHold(id string, h *hold) {
+	if h == nil {
+		return
+	}
+	if d.held.CompareAndDelete(id, h) {
+		d.heldN.Add(-1)
+	}
+}
+
 func (d *Dispatcher) room() int { return d.cfg.MaxHeld - int(d.heldN.Load()) }
 
 // releaseQueued gives back the claims nobody started.
 func (d *Dispatcher) releaseQueued() {
 	var ids []string
-	for _, c := range d.sched.drain() {
+	for _, c := range append(d.sched.drain(), d.fnSched.drain()...) {
 		ids = append(ids, c.Delivery.ID)
 	}
 	if len(ids) == 0 {

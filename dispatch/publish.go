@@ -19,7 +19,7 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 	req := &outlet.PublishRequest{Event: ev, Hold: d.sched.holds(ev.TenantID, now)}
 	// A tenant may fill at most half of what this node holds, so others'
 	// fresh events are still sent at once while it has a flood queued.
-	if d.room() > 0 && d.sched.tenantQueued(ev.TenantID) < d.cfg.MaxHeld/2 {
+	if d.room() > 0 && d.sched.tenantQueued(ev.TenantID)+d.fnSched.tenantQueued(ev.TenantID) < d.cfg.MaxHeld/2 {
 		req.LeaseOwner, req.LeaseUntil = d.cfg.Owner, now.Add(d.cfg.Lease)
 	}
 	results, err := d.store.PublishEvents(ctx, []*outlet.PublishRequest{req}, now)

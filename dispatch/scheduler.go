@@ -50,8 +50,11 @@ func (c *FlowConfig) defaults(maxHeld int) {
 //     work is put back in the store until a cooldown ends, then one probe
 //     goes out, and sending resumes only once a probe succeeds.
 //
-// Function targets take part in the tenants' turns but have no endpoint
-// limits; the sandbox bounds them.
+// A dispatcher keeps two: one for webhooks and one for deliveries to
+// functions, each with workers of its own, so that functions waiting for the
+// sandbox never keep a webhook from a worker. Function targets have no
+// endpoint limits; instead a tenant gets no more runs at once than the
+// sandbox lets it make, so the rest wait here, in the queue, not in a worker.
 type scheduler struct {
 	cfg       FlowConfig
 	tenantMax int // in-flight attempts one tenant may have, of all workers
@@ -104,11 +107,17 @@ type targetFlow struct {
 	probing   bool          // the one probe is out
 }
 
-func newScheduler(cfg FlowConfig, workers int, now func() time.Time, onBreaker func(bool)) *scheduler {
+// newScheduler makes a scheduler for workers. One tenant may occupy at most
+// perTenant of them (0: no limit of its own), and never all.
+func newScheduler(cfg FlowConfig, workers, perTenant int, now func() time.Time, onBreaker func(bool)) *scheduler {
+	// Leave an eighth of the workers (at least one) to other tenants.
+	tenantMax := max(workers-max(workers/8, 1), 1)
+	if perTenant > 0 {
+		tenantMax = min(tenantMax, perTenant)
+	}
 	return &scheduler{
-		cfg: cfg,
-		// Leave an eighth of the workers (at least one) to other tenants.
-		tenantMax: max(workers-max(workers/8, 1), 1),
+		cfg:       cfg,
+		tenantMax: tenantMax,
 		now:       now,
 		onBreaker: onBreaker,
 		ready:     make(chan struct{}, 1),

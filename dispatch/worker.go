@@ -7,7 +7,8 @@ import (
 	"github.com/outlethq/outlet"
 )
 
-func (d *Dispatcher) work() {
+// work makes attempts of the claims s hands out until shutdown.
+func (d *Dispatcher) work(s *scheduler) {
 	defer d.workers.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -18,7 +19,7 @@ func (d *Dispatcher) work() {
 			return
 		default:
 		}
-		c, wait := d.sched.next()
+		c, wait := s.next()
 		if c != nil {
 			d.attempt(c)
 			continue
@@ -31,7 +32,7 @@ func (d *Dispatcher) work() {
 		select {
 		case <-d.stopWorkers:
 			return
-		case <-d.sched.ready:
+		case <-s.ready:
 		case <-later:
 		}
 		if wait > 0 && !timer.Stop() {
@@ -48,7 +49,7 @@ func (d *Dispatcher) work() {
 func (d *Dispatcher) attempt(c *outlet.Claim) {
 	v, started := untried, time.Now()
 	defer func() {
-		if back, due := d.sched.done(c, v, time.Since(started)); len(back) > 0 {
+		if back, due := d.schedulerOf(c).done(c, v, time.Since(started)); len(back) > 0 {
 			d.log.Warn("endpoint keeps failing; holding its deliveries back until a probe succeeds",
 				"endpoint", c.Delivery.Target.ID, "tenant", c.Delivery.TenantID, "held", len(back), "until", due)
 			for _, b := range back {
@@ -131,12 +132,24 @@ func clipBody(b []byte) (string, bool) {
 	return string(b[:outlet.MaxResponseBody]), true
 }
 
+// outcome is an attempt's outcome on its way to the store, with the hold it
+// ends.
+type outcome struct {
+	*outlet.AttemptOutcome
+	hold *hold
+}
+
 func (d *Dispatcher) record(o *outlet.AttemptOutcome) {
 	if o.Status != outlet.StatusPending {
 		d.cfg.Metrics.Deliveries.WithLabelValues(string(o.Status)).Inc()
 	}
-	if !d.complete.Add(o) {
-		d.forget(o.DeliveryID) // can't happen: workers stop before the completer
+	var h *hold
+	if v, ok := d.held.Load(o.DeliveryID); ok {
+		h = v.(*hold)
+		h.recorded.Store(true)
+	}
+	if !d.complete.Add(outcome{o, h}) {
+		d.forgetHold(o.DeliveryID, h) // can't happen: workers stop before the completer
 	}
 }
 
@@ -151,12 +164,16 @@ func (d *Dispatcher) giveBack(c *outlet.Claim) {
 
 // flushOutcomes records a batch of outcomes. It keeps trying until the store
 // takes them: an outcome dropped would leave its delivery to be sent again.
-func (d *Dispatcher) flushOutcomes(batch []*outlet.AttemptOutcome) {
+func (d *Dispatcher) flushOutcomes(batch []outcome) {
+	outcomes := make([]*outlet.AttemptOutcome, len(batch))
+	for i, o := range batch {
+		outcomes[i] = o.AttemptOutcome
+	}
 	wait := 50 * time.Millisecond
 	for {
 		now := d.cfg.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		disabled, err := d.store.CompleteAttempts(ctx, batch, now, now.Add(-d.cfg.DisableAfter))
+		disabled, err := d.store.CompleteAttempts(ctx, outcomes, now, now.Add(-d.cfg.DisableAfter))
 		cancel()
 		if err == nil {
 			for _, id := range disabled {
@@ -170,7 +187,7 @@ func (d *Dispatcher) flushOutcomes(batch []*outlet.AttemptOutcome) {
 		case <-d.attemptCtx.Done():
 			d.log.Error("shutting down with attempt outcomes unrecorded; their deliveries will be attempted again", "count", len(batch))
 			for _, o := range batch {
-				d.forget(o.DeliveryID)
+				d.forgetHold(o.DeliveryID, o.hold)
 			}
 			return
 		}
@@ -178,7 +195,7 @@ func (d *Dispatcher) flushOutcomes(batch []*outlet.AttemptOutcome) {
 	}
 	retry := false
 	for _, o := range batch {
-		d.forget(o.DeliveryID)
+		d.forgetHold(o.DeliveryID, o.hold)
 		// A retry may be due before the poller next looks, and a finished
 		// ordered delivery lets the next one of its endpoint go.
 		retry = retry || o.Status == outlet.StatusPending || o.Ordered
