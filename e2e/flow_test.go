@@ -298,6 +298,62 @@ func TestTenantsTakeFairTurnsSoOnesFloodDoesNotHoldUpAnother(t *testing.T) {
 	}
 }
 
+func TestOneTenantsFunctionsWaitingForTheSandboxDontDelayAnotherTenantsWebhooks(t *testing.T) {
+	t.Parallel()
+	// The slow functions fetch this gate, which holds them until the test
+	// lets go: they are provably still running until then.
+	gate := make(chan struct{})
+	var fetching gauge
+	gateURL := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		fetching.enter()
+		defer fetching.leave()
+		<-gate
+	})
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release)
+	hooks := newReceiver(t)
+
+	// Each tenant may run one function at a time; runs held for 30s would
+	// time out neither at the gate nor while waiting for the sandbox.
+	s := startServer(t, "--workers", "8", "--function-concurrency", "1", "--function-fetch-timeout", "30s")
+	const perTenant = 10
+	slow := []string{"slow-a", "slow-b"}
+	for _, tenant := range slow {
+		s.tenant(tenant)
+		s.deploy(tenant, "slow", map[string]any{"runtime": "javascript", "events": []string{"*"}, "timeout_ms": 30000, "code": `
+			export default async (event) => {
+				await fetch(event.data.gate)
+				return { done: event.data.n }
+			}`})
+	}
+	s.tenant("plain")
+	s.endpoint("plain", map[string]any{"url": hooks.srv.URL})
+	for i := range perTenant {
+		for _, tenant := range slow {
+			s.publish(tenant, "job.started", map[string]any{"n": i, "gate": gateURL})
+		}
+	}
+	waitFor(t, 15*time.Second, "both tenants' first function runs to be at the gate", func() bool { return fetching.now() == 2 })
+
+	s.publish("plain", "order.updated", map[string]int{"n": 1})
+	waitFor(t, 15*time.Second, "the plain tenant's webhook while both tenants' functions still run", func() bool { return hooks.count() == 1 })
+
+	release()
+	for _, tenant := range slow {
+		waitFor(t, 30*time.Second, tenant+"'s function deliveries to succeed", func() bool {
+			return len(s.deliveries(tenant, "status=succeeded&limit=100")) == perTenant
+		})
+		for _, d := range s.deliveries(tenant, "limit=100") {
+			if d.Attempts != 1 {
+				t.Errorf("%s's delivery %s took %d attempts; want 1: waiting for the sandbox must not cost an attempt", tenant, d.ID, d.Attempts)
+			}
+		}
+	}
+	if p := fetching.most(); p > len(slow) {
+		t.Errorf("%d function runs were at the gate at once; --function-concurrency 1 allows one per tenant", p)
+	}
+}
+
 func TestPublishesOverATenantsRateLimitAreThrottled(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--publish-rate-limit", "5", "--cache-ttl", "200ms")
