@@ -137,6 +137,7 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 		MaxHeld:        cfg.MaxHeld,
 		Flow: dispatch.FlowConfig{MaxInFlight: cfg.EndpointMaxInFlight, BreakerFailures: cfg.BreakerFailures, BreakerOff: cfg.BreakerFailures == 0,
 			BreakerCooldown: cfg.BreakerCooldown, BreakerMaxCooldown: cfg.BreakerMaxCooldown},
+		FunctionWorkers: cfg.FunctionMaxParallel, FunctionTenantMax: cfg.FunctionConcurrency, // the sandbox's limits: runs wait their turn in the dispatcher, not in a worker
 		Retention: cfg.Retention,
 		Policy:    policy,
 		Functions: fns,
