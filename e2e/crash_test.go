@@ -83,7 +83,10 @@ func TestTwoNodesOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
 	// lets both nodes pile up accepted events they hold but haven't sent:
 	// node b's must be taken over by node a once b's lease runs out.
 	rcv.pause()
-	time.Sleep(500 * time.Millisecond)
+	waitFor(t, 5*time.Second, "accepted events to pile up unsent", func() bool {
+		accepted := l.acceptedIDs()
+		return len(accepted)-rcv.countOf(accepted) >= 100
+	})
 	atKill := l.acceptedIDs()
 	killedAt := time.Now()
 	b.crash()
@@ -123,6 +126,8 @@ func TestPostgresOutageAnswers503AndLosesNothing(t *testing.T) {
 	waitFor(t, 5*time.Second, "/readyz to answer 503 while the database is unreachable", func() bool {
 		return statusOf(t, s.url+"/readyz") == http.StatusServiceUnavailable
 	})
+	// Sampled for a fixed time, as the test must show that something does not
+	// happen: /readyz doesn't turn ready while the database is unreachable.
 	for time.Since(down) < 2*time.Second {
 		if got := statusOf(t, s.url+"/readyz"); got != http.StatusServiceUnavailable {
 			t.Errorf("/readyz answered %d while the database was unreachable; want 503", got)

@@ -276,6 +276,16 @@ func (s *server) waitDelivery(tenant, eventID, status string, timeout time.Durat
 	return d
 }
 
+// waitIdle waits until the tenant has no pending delivery. From then on
+// nothing more is sent for it until something new is published or retried,
+// so what receivers got can be counted.
+func (s *server) waitIdle(tenant string, timeout time.Duration) {
+	s.t.Helper()
+	waitFor(s.t, timeout, "every delivery of "+tenant+" to finish", func() bool {
+		return len(s.deliveries(tenant, "status=pending&limit=1")) == 0
+	})
+}
+
 func (s *server) attempts(tenant, deliveryID string) []attempt {
 	s.t.Helper()
 	var l struct{ Data []attempt }

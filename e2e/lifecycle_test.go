@@ -81,6 +81,11 @@ func TestSIGTERMLetsAttemptsInFlightFinishAndGivesBackTheRest(t *testing.T) {
 		s.stop() // fails the test unless the process exits 0
 		close(stopped)
 	}()
+	waitFor(t, 10*time.Second, "the server to begin draining", func() bool {
+		return strings.Contains(s.logs.String(), "shutting down")
+	})
+	// A fixed wait, as the test must show that something does not happen:
+	// the server, draining, doesn't exit while the attempt is in flight.
 	time.Sleep(300 * time.Millisecond)
 	select {
 	case <-stopped:
@@ -161,7 +166,9 @@ func TestAnEndpointThatKeepsFailingIsDisabled(t *testing.T) {
 	}
 	n := rcv.count()
 	s.publish(tenant, "invoice.paid", map[string]int{"n": 2})
-	time.Sleep(500 * time.Millisecond)
+	// Deliveries to a disabled endpoint fail without being sent, so once none
+	// is pending the receiver can get nothing more.
+	s.waitIdle(tenant, 10*time.Second)
 	if rcv.count() > n+1 { // at most the attempt that was in flight
 		t.Errorf("a disabled endpoint kept receiving: %d requests after disabling, %d before", rcv.count(), n)
 	}
