@@ -2,7 +2,6 @@ package functions
 
 import (
 	"context"
-	"time"
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/dispatch"
@@ -19,15 +18,11 @@ func (s *Service) RunEvent(ctx context.Context, e dispatch.EventRun) dispatch.Fu
 	if err != nil {
 		return dispatch.FunctionRun{ErrCode: "runtime_error", ErrMsg: "can't load the function: " + outlet.ErrorMessage(err)}
 	}
-	env, err := s.env(ctx, tenantID)
+	env, err := s.env(ctx, tenantID, v.TenantUID)
 	if err != nil {
 		return dispatch.FunctionRun{Version: v.Version, ErrCode: "runtime_error", ErrMsg: "can't read the tenant's secrets: " + outlet.ErrorMessage(err)}
 	}
-	timeout := s.cfg.EventTimeout
-	if v.Limits.TimeoutMs > 0 {
-		timeout = time.Duration(v.Limits.TimeoutMs) * time.Millisecond
-	}
-	call := s.call(v, env, e.Body, timeout)
+	call := s.call(v, env, e.Body, s.eventTimeout(v))
 	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerEvent, EventID: e.EventID, DeliveryID: e.DeliveryID, Attempt: e.Attempt}
 	res := s.run(ctx, call, outlet.TriggerEvent, e.DeliveryID)
 	run := dispatch.FunctionRun{Version: v.Version, Output: res.Output, Logs: res.Logs, Duration: res.Duration}

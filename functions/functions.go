@@ -17,6 +17,7 @@ import (
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/schema"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/internal/usage"
 	"github.com/outlethq/outlet/sandbox"
 )
 
@@ -52,11 +53,12 @@ type Config struct {
 	// CacheTTL bounds how long a change made through another node goes
 	// unseen here [5s]; changes made through this node are seen at once.
 	CacheTTL time.Duration
-	// UsageInterval is how often function use is written for billing [2s].
-	UsageInterval time.Duration
-	Logger        *slog.Logger
-	Metrics       *metrics.Metrics
-	Now           func() time.Time
+	// Meter counts the tenants' runs for billing (the sandbox charges it
+	// their CPU time); nil counts nothing.
+	Meter   *usage.Meter
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 }
 
 // Service runs functions. It is safe for concurrent use.
@@ -68,7 +70,7 @@ type Service struct {
 	metrics *metrics.Metrics
 	client  *http.Client // for sync endpoints
 	logs    *groupcommit.Batcher[*outlet.Invocation]
-	usage   *meter
+	meter   *usage.Meter
 
 	hooks    *ttlCache[string, *hookDef]
 	bindings *ttlCache[bindingKey, *binding]
@@ -89,8 +91,11 @@ type binding struct {
 	functions []*outlet.FunctionVersion
 }
 
-// tenantEnv is what a tenant's functions run with.
+// tenantEnv is what a tenant's functions run with: the tenant's (uid says
+// which one, should the id have been deleted and made again) decrypted
+// secrets and allowed hosts.
 type tenantEnv struct {
+	uid          string
 	secrets      map[string]string
 	allowedHosts []string
 }
@@ -115,9 +120,6 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.UsageInterval <= 0 {
-		cfg.UsageInterval = 2 * time.Second
-	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, sandbox: cfg.Sandbox, log: cfg.Logger, metrics: cfg.Metrics,
 		client:   syncClient(cfg.Policy),
@@ -127,35 +129,54 @@ func New(cfg Config) *Service {
 		tenants:  newTTLCache[string, *tenantEnv](cfg.CacheTTL),
 	}
 	s.logs = groupcommit.New(512, s.record)
-	s.usage = newMeter(cfg.Store, cfg.Logger, cfg.UsageInterval)
+	s.meter = cfg.Meter
 	return s
 }
 
-// ChargeCPU adds CPU time spent for a tenant outside any run (warming its
-// functions' VMs) to its usage.
-func (s *Service) ChargeCPU(tenantID string, cpu time.Duration) {
-	s.usage.count(tenantID, s.cfg.Now(), 0, cpu)
-}
-
-// Close records the logs and usage still queued.
+// Close records the logs still queued.
 func (s *Service) Close() {
 	s.logs.Stop()
-	s.usage.close()
 }
 
-// Changed tells the service that what a tenant's functions run with changed
-// through this node: its functions, hooks, sync endpoints, secrets or
-// settings. Another node sees it within CacheTTL.
-func (s *Service) Changed(tenantID string) {
-	s.bindings.dropWhere(func(k bindingKey) bool { return k.tenant == tenantID })
-	s.active.dropWhere(func(k bindingKey) bool { return k.tenant == tenantID })
-	s.tenants.drop(tenantID)
+// counted counts one run of a tenant's function for billing.
+func (s *Service) counted(tenantID string) {
+	if s.meter != nil {
+		s.meter.Run(tenantID)
+	}
 }
 
-// HookChanged tells the service that a hook's definition changed.
-func (s *Service) HookChanged(name string) {
-	s.hooks.drop(name)
-	s.bindings.dropWhere(func(k bindingKey) bool { return k.name == name })
+// Forget drops what the service keeps that a change made through this node
+// made stale — cached bindings, active versions, decrypted secrets — and
+// has the sandbox discard the warm engines that may hold what is gone: a
+// deleted tenant's or function's, and a tenant's whose secrets changed (a
+// module may keep what its ctx held). A change made through another node is
+// seen when the cache's time to live ends. Wire it to outlet.Watch.
+func (s *Service) Forget(c outlet.Change) {
+	tenant := func(k bindingKey) bool { return k.tenant == c.TenantID }
+	switch c.Kind {
+	case outlet.TenantChanged:
+		s.tenants.drop(c.TenantID)
+	case outlet.TenantDeleted:
+		s.tenants.drop(c.TenantID)
+		s.bindings.dropWhere(tenant)
+		s.active.dropWhere(tenant)
+		s.sandbox.Discard(c.TenantID, "")
+	case outlet.FunctionChanged:
+		s.bindings.dropWhere(tenant)
+		s.active.drop(bindingKey{c.TenantID, c.Name})
+	case outlet.FunctionDeleted:
+		s.bindings.dropWhere(tenant)
+		s.active.drop(bindingKey{c.TenantID, c.Name})
+		s.sandbox.Discard(c.TenantID, c.Name)
+	case outlet.SecretChanged:
+		s.tenants.drop(c.TenantID)
+		s.sandbox.Discard(c.TenantID, "")
+	case outlet.HookEndpointChanged:
+		s.bindings.drop(bindingKey{c.TenantID, c.Name})
+	case outlet.HookChanged:
+		s.hooks.drop(c.Name)
+		s.bindings.dropWhere(func(k bindingKey) bool { return k.name == c.Name })
+	}
 }
 
 func (s *Service) hook(ctx context.Context, name string) (*hookDef, error) {
@@ -196,9 +217,13 @@ func (s *Service) binding(ctx context.Context, tenantID, hook string) (*binding,
 	})
 }
 
-// env returns the tenant's decrypted secrets and its allowed hosts.
-func (s *Service) env(ctx context.Context, tenantID string) (*tenantEnv, error) {
-	return s.tenants.get(tenantID, func() (*tenantEnv, error) {
+// env returns the tenant's decrypted secrets and its allowed hosts. When
+// tenantUID is set — the tenant a version to run belongs to — what is
+// returned is that tenant's: what was cached of an earlier tenant of the
+// same id is read again, and if the tenant of that id now is another one,
+// the version's tenant is gone.
+func (s *Service) env(ctx context.Context, tenantID, tenantUID string) (*tenantEnv, error) {
+	load := func() (*tenantEnv, error) {
 		t, err := s.store.Tenant(ctx, tenantID)
 		if err != nil {
 			return nil, err
@@ -207,7 +232,7 @@ func (s *Service) env(ctx context.Context, tenantID string) (*tenantEnv, error) 
 		if err != nil {
 			return nil, err
 		}
-		env := &tenantEnv{secrets: make(map[string]string, len(sealed)), allowedHosts: t.AllowedHosts}
+		env := &tenantEnv{uid: t.UID, secrets: make(map[string]string, len(sealed)), allowedHosts: t.AllowedHosts}
 		for name, b := range sealed {
 			v, err := s.cfg.Secrets.Open(tenantID, name, b)
 			if err != nil {
@@ -217,7 +242,19 @@ func (s *Service) env(ctx context.Context, tenantID string) (*tenantEnv, error) 
 			env.secrets[name] = v
 		}
 		return env, nil
-	})
+	}
+	env, err := s.tenants.get(tenantID, load)
+	if err != nil || tenantUID == "" || env.uid == tenantUID {
+		return env, err
+	}
+	s.tenants.drop(tenantID)
+	if env, err = s.tenants.get(tenantID, load); err != nil {
+		return nil, err
+	}
+	if env.uid != tenantUID {
+		return nil, outlet.Errorf(outlet.ENOTFOUND, "tenant %q was deleted since the function was loaded", tenantID)
+	}
+	return env, nil
 }
 
 // call is one function run, as the sandbox needs it.
@@ -256,7 +293,8 @@ func SandboxLimits(own, operator outlet.FunctionLimits) sandbox.Limits {
 
 // Sandboxed is the sandbox's view of a function version.
 func Sandboxed(v *outlet.FunctionVersion) sandbox.Function {
-	return sandbox.Function{Tenant: v.TenantID, Name: v.Function, Version: v.Version, Runtime: v.Runtime, Code: v.Code, SHA256: v.SHA256}
+	return sandbox.Function{Tenant: v.TenantID, TenantUID: v.TenantUID, Name: v.Function, Version: v.Version, UID: v.UID,
+		Runtime: v.Runtime, Code: v.Code, SHA256: v.SHA256, SourceMap: v.SourceMap}
 }
 
 // run runs one function and keeps its log.
@@ -264,7 +302,7 @@ func (s *Service) run(ctx context.Context, c sandbox.Call, trigger outlet.Invoca
 	started := s.cfg.Now()
 	res := s.sandbox.Run(ctx, c)
 	outcome := outcomeOf(res.Error)
-	s.usage.add(c.Function.Tenant, started, res.CPU)
+	s.counted(c.Function.Tenant)
 	s.metrics.Invocations.WithLabelValues(string(trigger), outcome).Inc()
 	s.metrics.InvokeSeconds.WithLabelValues(c.Function.Runtime).Observe(res.Duration.Seconds())
 	inv := &outlet.Invocation{

@@ -52,7 +52,7 @@ func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input j
 		return nil, err
 	}
 	if b.endpoint == nil && len(b.functions) == 0 {
-		if _, err := s.env(ctx, tenantID); err != nil {
+		if _, err := s.env(ctx, tenantID, ""); err != nil {
 			return nil, err // an unknown tenant is the caller's problem, even with nothing bound
 		}
 	}
@@ -97,7 +97,7 @@ func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input j
 
 // chain runs the functions in order, each on the output of the one before.
 func (s *Service) chain(ctx context.Context, tenantID string, h *outlet.Hook, fns []*outlet.FunctionVersion, input json.RawMessage) (json.RawMessage, *sandbox.Error) {
-	env, err := s.env(ctx, tenantID)
+	env, err := s.env(ctx, tenantID, fns[0].TenantUID)
 	if err != nil {
 		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "can't read the tenant's secrets: " + outlet.ErrorMessage(err)}
 	}

@@ -19,28 +19,42 @@ type TestResult struct {
 	DurationMs    int64           `json:"duration_ms"`
 }
 
-// Test runs a version of a function (0: the active one) on an input, as it
-// would run on an event or at a hook, and records nothing: no delivery, no
-// log. timeout 0 takes the function's own limit for events.
-func (s *Service) Test(ctx context.Context, tenantID, function string, version int, input json.RawMessage, timeout time.Duration) (*TestResult, error) {
-	v, err := s.store.FunctionVersion(ctx, tenantID, function, version)
+// TestRun is what a test run runs and as what.
+type TestRun struct {
+	Version int             // 0: the active version
+	Input   json.RawMessage // an event's body (EventBody), or a hook's input
+	// Event says Input is an event's body: the function runs as on a
+	// delivery (ctx.trigger "event", a new ctx.event_id, ctx.attempt 1).
+	// Otherwise it runs as at a hook: Hook's, when set (ctx.hook), within
+	// HookTimeout.
+	Event       bool
+	Hook        string
+	HookTimeout time.Duration
+}
+
+// Test runs a version of a function as it would run on an event or at a
+// hook — the same ctx, with ctx.test set — and records nothing: no
+// delivery, no log. An event run gets the function's own time limit.
+func (s *Service) Test(ctx context.Context, tenantID, function string, t TestRun) (*TestResult, error) {
+	v, err := s.store.FunctionVersion(ctx, tenantID, function, t.Version)
 	if err != nil {
 		return nil, err
 	}
-	env, err := s.env(ctx, tenantID)
+	env, err := s.env(ctx, tenantID, v.TenantUID)
 	if err != nil {
 		return nil, err
 	}
-	if timeout <= 0 {
-		timeout = s.cfg.EventTimeout
-		if v.Limits.TimeoutMs > 0 {
-			timeout = time.Duration(v.Limits.TimeoutMs) * time.Millisecond
-		}
+	timeout := s.eventTimeout(v)
+	meta := sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerHook, Hook: t.Hook, Test: true}
+	if t.Event {
+		meta.Trigger, meta.EventID, meta.Attempt = outlet.TriggerEvent, outlet.NewID(outlet.PrefixEvent), 1
+	} else if t.HookTimeout > 0 {
+		timeout = t.HookTimeout
 	}
-	call := s.call(v, env, input, timeout)
-	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerTest}
+	call := s.call(v, env, t.Input, timeout)
+	call.Meta = meta
 	res := s.sandbox.Run(ctx, call)
-	s.usage.add(tenantID, s.cfg.Now(), res.CPU) // a test uses the machine like any run
+	s.counted(tenantID) // a test uses the machine like any run
 	s.metrics.Invocations.WithLabelValues(string(outlet.TriggerTest), outcomeOf(res.Error)).Inc()
 	return &TestResult{Version: v.Version, Output: res.Output, Error: res.Error, Logs: res.Logs, LogsTruncated: res.LogsTruncated,
 		DurationMs: res.Duration.Milliseconds()}, nil

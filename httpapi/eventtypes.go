@@ -93,7 +93,6 @@ func (a *eventTypesAPI) create(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.CreateEventType(r.Context(), et); err != nil {
 		return err
 	}
-	a.cache.forget(et.Name)
 	writeJSON(w, http.StatusCreated, et)
 	return nil
 }
@@ -132,7 +131,6 @@ func (a *eventTypesAPI) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.cache.forget(name)
 	writeJSON(w, http.StatusOK, et)
 	return nil
 }
@@ -151,7 +149,6 @@ func (a *eventTypesAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteEventType(r.Context(), r.PathValue("name")); err != nil {
 		return err
 	}
-	a.cache.forget(r.PathValue("name"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

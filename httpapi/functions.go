@@ -93,11 +93,12 @@ func (a *functionsAPI) deploy(w http.ResponseWriter, r *http.Request) error {
 	if len(v.Code) == 0 {
 		return outlet.Errorf(outlet.EINVALID, "the function's code is empty")
 	}
-	if err := a.fns.Deploy(r.Context(), a.store, v); err != nil {
+	unchanged, err := a.fns.Deploy(r.Context(), a.store, v)
+	if err != nil {
 		return err
 	}
 	status := http.StatusOK
-	if v.Version == 1 {
+	if v.Version == 1 && !unchanged {
 		status = http.StatusCreated
 	}
 	v.Source = ""
@@ -134,7 +135,6 @@ func (a *functionsAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteFunction(r.Context(), r.PathValue("tenant"), r.PathValue("name")); err != nil {
 		return err
 	}
-	a.fns.Changed(r.PathValue("tenant"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -188,7 +188,6 @@ func (a *functionsAPI) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.fns.Changed(tenantID)
 	if v, err := a.store.FunctionVersion(r.Context(), tenantID, name, req.Version); err == nil {
 		a.fns.Prewarm(v)
 	}
@@ -235,7 +234,7 @@ func (a *functionsAPI) test(w http.ResponseWriter, r *http.Request) error {
 	if req.Version < 0 {
 		return outlet.Errorf(outlet.EINVALID, "version %d is not a version number; leave it out for the active version", req.Version)
 	}
-	var timeout time.Duration
+	run := functions.TestRun{Version: req.Version, Input: input, Event: req.Event != nil, Hook: req.Hook}
 	if req.Hook != "" {
 		h, err := a.store.Hook(r.Context(), req.Hook)
 		if outlet.ErrorCode(err) == outlet.ENOTFOUND {
@@ -245,9 +244,9 @@ func (a *functionsAPI) test(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		timeout = time.Duration(h.TimeoutMs) * time.Millisecond
+		run.HookTimeout = time.Duration(h.TimeoutMs) * time.Millisecond
 	}
-	res, err := a.fns.Test(r.Context(), r.PathValue("tenant"), r.PathValue("name"), req.Version, input, timeout)
+	res, err := a.fns.Test(r.Context(), r.PathValue("tenant"), r.PathValue("name"), run)
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,10 @@ import (
 // Functions is what the API needs of the functions service.
 type Functions interface {
 	Invoke(ctx context.Context, tenantID, hook string, input json.RawMessage) (*functions.HookResult, error)
-	Test(ctx context.Context, tenantID, function string, version int, input json.RawMessage, timeout time.Duration) (*functions.TestResult, error)
-	Deploy(ctx context.Context, store functions.Deployer, v *outlet.FunctionVersion) error
+	Test(ctx context.Context, tenantID, function string, t functions.TestRun) (*functions.TestResult, error)
+	Deploy(ctx context.Context, store functions.Deployer, v *outlet.FunctionVersion) (unchanged bool, err error)
 	Prewarm(v *outlet.FunctionVersion)
 	Seal(tenantID, name, value string) []byte
-	Changed(tenantID string)
-	HookChanged(name string)
 }
 
 type hooksAPI struct {
@@ -95,7 +93,6 @@ func (a *hooksAPI) create(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.CreateHook(r.Context(), h); err != nil {
 		return err
 	}
-	a.fns.HookChanged(h.Name)
 	writeJSON(w, http.StatusCreated, h)
 	return nil
 }
@@ -138,7 +135,6 @@ func (a *hooksAPI) update(w http.ResponseWriter, r *http.Request) error {
 	if h, err = a.store.UpdateHook(r.Context(), name, req.update(), a.now()); err != nil {
 		return err
 	}
-	a.fns.HookChanged(name)
 	writeJSON(w, http.StatusOK, h)
 	return nil
 }
@@ -147,7 +143,6 @@ func (a *hooksAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteHook(r.Context(), r.PathValue("hook")); err != nil {
 		return err
 	}
-	a.fns.HookChanged(r.PathValue("hook"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -269,7 +264,6 @@ func (a *hooksAPI) putEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.PutHookEndpoint(r.Context(), ep); err != nil {
 		return err
 	}
-	a.fns.Changed(tenantID)
 	writeJSON(w, status, hookEndpointView{HookEndpoint: ep, Secret: ep.Secret})
 	return nil
 }
@@ -296,7 +290,6 @@ func (a *hooksAPI) deleteEndpoint(w http.ResponseWriter, r *http.Request) error 
 	if err := a.store.DeleteHookEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("hook")); err != nil {
 		return err
 	}
-	a.fns.Changed(r.PathValue("tenant"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -90,6 +90,18 @@ func (p *publishLimits) allow(ctx context.Context, tenantID string) (time.Durati
 		tenantID, tl.perSecond)
 }
 
+// forget makes the tenant's limit read again from the store on its next
+// publish; a deleted tenant's bucket goes too.
+func (p *publishLimits) forget(tenantID string, deleted bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if deleted {
+		delete(p.tenants, tenantID)
+	} else if tl := p.tenants[tenantID]; tl != nil {
+		tl.checked = time.Time{}
+	}
+}
+
 // setRetryAfter tells the caller to wait, in whole seconds, at least one.
 func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))

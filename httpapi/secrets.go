@@ -50,7 +50,6 @@ func (a *secretsAPI) put(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.store.PutSecret(r.Context(), tenantID, name, a.fns.Seal(tenantID, name, *req.Value), a.now()); err != nil {
 		return err
 	}
-	a.fns.Changed(tenantID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -59,7 +58,6 @@ func (a *secretsAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteSecret(r.Context(), r.PathValue("tenant"), r.PathValue("name")); err != nil {
 		return err
 	}
-	a.fns.Changed(r.PathValue("tenant"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -45,11 +45,20 @@ type Config struct {
 	// CacheTTL bounds how long a revoked key or a changed schema made on
 	// another node goes unnoticed here.
 	CacheTTL time.Duration
+	// AuthFailureRate is the requests per second with unknown API keys one
+	// client address (an IPv6 /64) may make before more are answered 429;
+	// 0: no limit. AuthFailureBurst is how many may come at once.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 	// Ready reports whether this node can take work.
-	Ready   func(ctx context.Context) error
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
-	Now     func() time.Time
+	Ready func(ctx context.Context) error
+	// OnChange, when set, is told of every change made through the API
+	// that makes something kept of the store stale (the functions service's
+	// caches and warm engines), after the API's own caches heard of it.
+	OnChange func(outlet.Change)
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	Now      func() time.Time
 }
 
 // Server serves the API.
@@ -57,6 +66,8 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	auth    *authenticator
+	types   *eventTypes
+	limits  *publishLimits
 	log     *slog.Logger
 	metrics *metrics.Metrics
 }
@@ -80,18 +91,29 @@ func New(cfg Config) *Server {
 		cfg.MaxEventSize = 256 << 10
 	}
 	cfg.FunctionMaxima = withMaxima(cfg.FunctionMaxima)
-	s := &Server{
-		mux: http.NewServeMux(),
-		auth: &authenticator{adminHash: outlet.HashAPIKey(cfg.AdminKey), keys: cfg.Store, ttl: cfg.CacheTTL, now: cfg.Now,
-			cache: map[string]*keyEntry{}},
+	// Every write of the API goes through the watch, so none can leave a
+	// cache stale on this node.
+	onChange := cfg.OnChange
+	var s *Server
+	cfg.Store = outlet.Watch(cfg.Store, func(c outlet.Change) {
+		s.forget(c)
+		if onChange != nil {
+			onChange(c)
+		}
+	})
+	s = &Server{
+		mux:     http.NewServeMux(),
+		auth:    newAuthenticator(cfg.AdminKey, cfg.Store, cfg.CacheTTL, cfg.Now, cfg.AuthFailureRate, cfg.AuthFailureBurst),
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
 	}
 	types := &eventTypes{store: cfg.Store, ttl: cfg.CacheTTL, now: cfg.Now, entries: map[string]*typeEntry{}}
+	s.types = types
 	(&tenantsAPI{store: cfg.Store, auth: s.auth, fns: cfg.Functions, now: cfg.Now}).routes(s)
 	(&eventTypesAPI{store: cfg.Store, tenants: cfg.Store, cache: types, now: cfg.Now}).routes(s)
 	(&endpointsAPI{store: cfg.Store, urls: cfg.Dispatcher, recover: cfg.Dispatcher, now: cfg.Now}).routes(s)
 	limits := &publishLimits{store: cfg.Store, fallback: cfg.PublishRateLimit, ttl: cfg.CacheTTL, now: cfg.Now, tenants: map[string]*tenantLimit{}}
+	s.limits = limits
 	(&eventsAPI{store: cfg.Store, publisher: cfg.Dispatcher, types: types, limits: limits, maxData: cfg.MaxEventSize,
 		strict: cfg.StrictEventTypes, metrics: cfg.Metrics, now: cfg.Now}).routes(s)
 	(&usageAPI{store: cfg.Store, now: cfg.Now}).routes(s)
@@ -103,6 +125,21 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.routes = append(s.routes, Route{Pattern: "GET /metrics", Access: public.String()})
 	return s
+}
+
+// forget drops what the API keeps that a change made stale.
+func (s *Server) forget(c outlet.Change) {
+	switch c.Kind {
+	case outlet.TenantChanged:
+		s.limits.forget(c.TenantID, false)
+	case outlet.TenantDeleted:
+		s.auth.forgetTenant(c.TenantID)
+		s.limits.forget(c.TenantID, true)
+	case outlet.APIKeyDeleted:
+		s.auth.forgetKey(c.Name)
+	case outlet.EventTypeChanged:
+		s.types.forget(c.Name)
+	}
 }
 
 // withMaxima fills the maxima an operator didn't set.
@@ -163,9 +200,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, acc access, h han
 	if acc != public {
 		c, err := s.auth.authenticate(r)
 		if err != nil {
+			if wait := retryAfter(err); wait > 0 {
+				setRetryAfter(w, wait)
+			}
 			return err
 		}
-		if err := authorize(c, acc, r.PathValue("tenant")); err != nil {
+		if err := authorize(c, acc, r); err != nil {
 			return err
 		}
 	}

@@ -93,7 +93,7 @@ func setup(t testing.TB, configure ...func(*Config)) *bundle {
 		defer cancel()
 		d.Shutdown(ctx)
 	})
-	cfg := Config{AdminKey: adminKey, Store: store, Dispatcher: d, Functions: fns, Metrics: m}
+	cfg := Config{AdminKey: adminKey, Store: store, Dispatcher: d, Functions: fns, OnChange: fns.Forget, Metrics: m}
 	for _, f := range configure {
 		f(&cfg)
 	}

@@ -105,7 +105,6 @@ func (a *tenantsAPI) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.fns.Changed(t.ID)
 	writeJSON(w, http.StatusOK, t)
 	return nil
 }
@@ -138,7 +137,6 @@ func (a *tenantsAPI) putSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.fns.Changed(t.ID)
 	writeJSON(w, http.StatusOK, tenantSettings{AllowedHosts: orEmpty(t.AllowedHosts)})
 	return nil
 }
@@ -187,7 +185,6 @@ func (a *tenantsAPI) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteAPIKey(r.Context(), r.PathValue("tenant"), r.PathValue("key")); err != nil {
 		return err
 	}
-	a.auth.forgetKey(r.PathValue("key"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -83,7 +83,7 @@ func Start(t testing.TB, configure ...func(*Options)) *Server {
 		defer cancel()
 		d.Shutdown(ctx)
 	})
-	cfg := httpapi.Config{AdminKey: AdminKey, Store: store, Dispatcher: d, Functions: fns, Logger: log, Metrics: m}
+	cfg := httpapi.Config{AdminKey: AdminKey, Store: store, Dispatcher: d, Functions: fns, OnChange: fns.Forget, Logger: log, Metrics: m}
 	if o.API != nil {
 		o.API(&cfg)
 	}

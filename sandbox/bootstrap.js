@@ -2,26 +2,39 @@
 // once per VM, before the module. Host functions are named __outlet_* and are
 // deleted from the global object here, so the module can reach them only
 // through what this file exposes.
+//
+// What the host calls (load, start, fire) is this script's value, which only
+// the host holds: nothing of it is on the global object. An invocation's
+// state lives in this closure, and its end is reported to the host through
+// settle, a host function the module can't reach. The intrinsics used here
+// are taken before the module runs, so a module that replaces JSON.stringify
+// or Promise.prototype.then changes its own results, never how they are
+// reported. The host checks the output is JSON all the same.
 (() => {
   const log = globalThis.__outlet_log, fetchHost = globalThis.__outlet_fetch,
         timer = globalThis.__outlet_timer, untimer = globalThis.__outlet_untimer,
-        random = globalThis.__outlet_random;
-  for (const k of ["__outlet_log", "__outlet_fetch", "__outlet_timer", "__outlet_untimer", "__outlet_random"]) {
+        random = globalThis.__outlet_random, settle = globalThis.__outlet_settle;
+  for (const k of ["__outlet_log", "__outlet_fetch", "__outlet_timer", "__outlet_untimer", "__outlet_random", "__outlet_settle"]) {
     delete globalThis[k];
   }
+  const stringify = JSON.stringify, parse = JSON.parse, freeze = Object.freeze;
+  const PromiseCtor = Promise, then = Promise.prototype.then, resolve = Promise.resolve;
+  const when = (p, ok, fail) => then.call(p, ok, fail);
+  const StringCtor = String, isView = ArrayBuffer.isView;
+  const charCodeAt = String.prototype.charCodeAt;
 
   const show = (v) => {
     if (typeof v === "string") return v;
     if (v instanceof Error) return v.stack ? `${v.name}: ${v.message}\n${v.stack}` : String(v);
     try {
-      const s = JSON.stringify(v, (_, x) => typeof x === "bigint" ? `${x}n` : x);
+      const s = stringify(v, (_, x) => typeof x === "bigint" ? `${x}n` : x);
       return s === undefined ? String(v) : s;
     } catch {
       return String(v);
     }
   };
   const line = (args) => args.map(show).join(" ");
-  globalThis.console = Object.freeze({
+  globalThis.console = freeze({
     log: (...a) => log("log", line(a)),
     info: (...a) => log("info", line(a)),
     debug: (...a) => log("debug", line(a)),
@@ -88,58 +101,110 @@
       url: String(input?.url ?? input),
       method: String(init.method ?? "GET"),
       headers: new Headers(init.headers).toJSON(),
-      body: init.body == null ? null : (typeof init.body === "string" ? init.body : JSON.stringify(init.body)),
+      body: init.body == null ? null : (typeof init.body === "string" ? init.body : stringify(init.body)),
     };
-    const r = JSON.parse(fetchHost(JSON.stringify(req)));
+    const r = parse(fetchHost(stringify(req)));
     if (r.error !== undefined) throw new TypeError(`fetch failed: ${r.error}`);
     return new Response(r.body, { status: r.status, statusText: r.statusText, headers: r.headers, url: r.url });
   };
 
-  const hex = (n) => random(n);
-  globalThis.crypto = Object.freeze({
+  // DOMException, as much of it as the Web APIs here throw.
+  class DOMException extends Error {
+    constructor(message = "", name = "Error") {
+      super(message);
+      Object.defineProperty(this, "name", { value: String(name), configurable: true, writable: true });
+    }
+    get code() { return { QuotaExceededError: 22, TypeMismatchError: 17 }[this.name] ?? 0; }
+  }
+  globalThis.DOMException = DOMException;
+
+  // getRandomValues fills at most 65,536 bytes, as the Web Crypto spec says:
+  // more is a QuotaExceededError, never a partly filled array.
+  const maxRandomBytes = 65536;
+  const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+    BigInt64Array, BigUint64Array];
+  const randomBytes = (n) => {
+    // The host answers one character per byte, code 0 to 255.
+    const s = random(n);
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = charCodeAt.call(s, i);
+    return b;
+  };
+  globalThis.crypto = freeze({
     randomUUID() {
-      const h = hex(16).split("");
-      h[12] = "4";
-      h[16] = "89ab"[parseInt(h[16], 16) & 3];
-      const s = h.join("");
-      return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+      const b = randomBytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     },
     getRandomValues(a) {
-      const h = hex(a.byteLength);
-      const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+      if (!isView(a) || !integerArrays.some((T) => a instanceof T)) {
+        throw new DOMException("getRandomValues takes an integer typed array (Uint8Array, Int32Array…)", "TypeMismatchError");
+      }
+      if (a.byteLength > maxRandomBytes) {
+        throw new DOMException(`getRandomValues fills at most ${maxRandomBytes} bytes; this array has ${a.byteLength}`, "QuotaExceededError");
+      }
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(randomBytes(a.byteLength));
       return a;
     },
   });
 
-  // What the host calls. An invocation's state lives here until the next.
-  let state;
-  Object.defineProperty(globalThis, "__outlet", { value: Object.freeze({
-    start(fn, input, ctx) {
+  // A module loaded, its default export, or why it can't run.
+  let handler, loadError;
+  const failure = (e) => ({ name: StringCtor(e?.name ?? "Error"), message: StringCtor(e?.message ?? e), stack: StringCtor(e?.stack ?? "") });
+
+  // The invocation running now; a stale one's late settlements are ignored.
+  let current = 0;
+
+  return freeze({
+    load(name) {
+      when(import(name), (m) => {
+        if (typeof m.default === "function") handler = m.default;
+        else if (m.default === undefined) loadError = { name: "TypeError", message: "the module has no default export: export default async function (event, ctx) { … }", stack: "" };
+        else loadError = { name: "TypeError", message: "the module's default export must be a function: export default async function (event, ctx) { … }", stack: "" };
+      }, (e) => { loadError = failure(e); });
+    },
+    // loaded answers "" once the module loaded, why it didn't as JSON, or
+    // "pending" while its top-level code still waits.
+    loaded() {
+      if (handler) return "";
+      if (loadError) return stringify(loadError);
+      return "pending";
+    },
+    start(input, ctx) {
       timers.clear();
-      const st = state = { done: 0 };
-      ctx = JSON.parse(ctx);
-      Object.freeze(ctx.secrets);
-      Object.freeze(ctx);
-      Promise.resolve()
-        .then(() => fn(JSON.parse(input), ctx))
-        .then((v) => {
-          const out = JSON.stringify(v === undefined ? null : v);
-          if (out === undefined) {
-            throw new TypeError(`the function returned a ${typeof v}, which JSON can't hold; return an object, an array, a string, a number, a boolean or null`);
-          }
-          return out;
-        })
-        .then((out) => { st.out = out; st.done = 1; },
-              (e) => {
-                // Out of memory while building the exception itself, the
-                // engine throws null.
-                st.null = e === null;
-                st.name = String(e?.name ?? "Error");
-                st.message = String(e?.message ?? e);
-                st.stack = String(e?.stack ?? "");
-                st.done = 2;
-              });
+      const id = ++current;
+      ctx = parse(ctx);
+      freeze(ctx.secrets);
+      freeze(ctx);
+      const ok = (v) => {
+        if (id !== current) return;
+        let out;
+        try {
+          out = stringify(v === undefined ? null : v);
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        if (out === undefined) {
+          fail(new TypeError(`the function returned a ${typeof v}, which JSON can't hold; return an object, an array, a string, a number, a boolean or null`));
+          return;
+        }
+        settle(1, StringCtor(out), "", "", "", false);
+      };
+      const fail = (e) => {
+        if (id !== current) return;
+        // Out of memory while building the exception itself, the engine
+        // throws null.
+        const f = failure(e);
+        settle(2, "", f.name, f.message, f.stack, e === null);
+      };
+      try {
+        when(resolve.call(PromiseCtor, handler(parse(input), ctx)), ok, fail);
+      } catch (e) {
+        fail(e);
+      }
     },
     fire(id) {
       const t = timers.get(id);
@@ -147,6 +212,5 @@
       if (t.repeat < 0 || timer(id, t.repeat)) timers.delete(id);
       t.fn(...t.args);
     },
-    state() { return state; },
-  }) });
+  });
 })();

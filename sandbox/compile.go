@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -31,29 +32,71 @@ func (e *CompileError) Error() string {
 	return e.Message
 }
 
+// Prepared is a deploy made ready to run.
+type Prepared struct {
+	Code      []byte // what runs: an ES2023 module, or the Wasm binary
+	SourceMap []byte // maps Code back to what was deployed; nil for Wasm
+}
+
 // Prepare turns deployed source into the code that runs, and checks that it
-// can: JavaScript and TypeScript are checked for syntax, transpiled to one
-// ES2023 module and loaded once in a VM; a Wasm binary is compiled. A problem
-// is a *CompileError.
-func (s *Sandbox) Prepare(ctx context.Context, fn Function) ([]byte, error) {
+// can, within the version's own limits: JavaScript and TypeScript are
+// checked for syntax, transpiled to one ES2023 module and loaded once in a
+// VM (so the module's top-level code runs, with the function's time and
+// memory limits); a Wasm binary is compiled, and its declared memory and
+// tables checked against the memory limit. A problem with the code is a
+// *CompileError.
+//
+// A deploy is work done for the tenant like a call: it waits for one of the
+// tenant's slots (so concurrent deploys are bounded too), and its CPU time
+// is billed.
+func (s *Sandbox) Prepare(ctx context.Context, fn Function, lim Limits) (*Prepared, error) {
+	lim = s.limits(lim)
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	release, rerr := s.acquire(ctx, fn.Tenant)
+	if rerr != nil {
+		return nil, outlet.Errorf(outlet.EUNAVAILABLE, "the deploy waited past the function's time limit of %s for the sandbox, busy with this tenant's functions; try again", lim.Timeout)
+	}
+	defer release()
+	var cpu time.Duration
+	defer func() { s.charge(fn.Tenant, cpu) }()
+	stop := measure(&cpu)
+	defer stop()
 	switch fn.Runtime {
 	case outlet.RuntimeJavaScript, outlet.RuntimeTypeScript:
-		code, err := transpile(fn.Runtime, string(fn.Code))
+		code, sourceMap, err := transpile(fn.Runtime, string(fn.Code))
 		if err != nil {
 			return nil, err
 		}
-		fn.Code = code
-		vm, rerr := newJSVM(fn, s.limits(Limits{}), s.fetch)
+		fn.Code, fn.SourceMap = code, sourceMap
+		if deadline, ok := ctx.Deadline(); ok {
+			lim.Timeout = max(time.Until(deadline), time.Millisecond)
+		}
+		vm, rerr := newJSVM(fn, lim, s.fetch)
 		if rerr != nil {
-			return nil, &CompileError{Message: "the module doesn't load: " + rerr.Message}
+			msg := s.maps.mapper(sourceMap).rewrite(rerr.Message)
+			switch rerr.Code {
+			case CodeTimeout:
+				msg = fmt.Sprintf("its top-level code ran past the function's time limit of %s", lim.Timeout)
+			case CodeMemoryLimit:
+				msg = fmt.Sprintf("its top-level code grew past the function's memory limit of %d MiB (memory_mb)", lim.MemoryMB)
+			}
+			return nil, &CompileError{Message: "the module doesn't load: " + msg}
 		}
 		vm.close()
-		return code, nil
+		return &Prepared{Code: code, SourceMap: sourceMap}, nil
 	case outlet.RuntimeWasm:
-		if err := s.wasm.compile(ctx, fn); err != nil {
+		c, err := s.wasm.compiledFor(ctx, fn)
+		if err != nil {
+			return nil, outlet.Errorf(outlet.EUNAVAILABLE, "compiling the module took past the function's time limit of %s; it goes on in the background: try the deploy again shortly", lim.Timeout)
+		}
+		if c.err != nil {
+			return nil, &CompileError{Message: c.err.Error()}
+		}
+		if err := c.info.fits(lim.MemoryMB); err != nil {
 			return nil, &CompileError{Message: err.Error()}
 		}
-		return fn.Code, nil
+		return &Prepared{Code: fn.Code}, nil
 	default:
 		return nil, &CompileError{Message: fmt.Sprintf("runtime %q is not known", fn.Runtime)}
 	}
@@ -63,10 +106,12 @@ func (s *Sandbox) Prepare(ctx context.Context, fn Function) ([]byte, error) {
 const esTarget = api.ES2023
 
 // transpile checks one deployed source file and turns it into an ES2023
-// module, TypeScript types removed. It doesn't bundle: a function with
-// dependencies is bundled before it is deployed (outlet functions deploy does
-// it), and a static import left in it fails when the module loads.
-func transpile(runtime, source string) ([]byte, error) {
+// module, TypeScript types removed, with a source map back to it. It
+// doesn't bundle: a function with dependencies is bundled before it is
+// deployed (outlet functions deploy does it, leaving its own source map in
+// the bundle, which the map made here follows back to the customer's
+// files), and a static import left in it fails when the module loads.
+func transpile(runtime, source string) ([]byte, []byte, error) {
 	loader, file := api.LoaderJS, "function.js"
 	if runtime == outlet.RuntimeTypeScript {
 		loader, file = api.LoaderTS, "function.ts"
@@ -79,11 +124,14 @@ func transpile(runtime, source string) ([]byte, error) {
 		Platform:   api.PlatformNeutral,
 		Charset:    api.CharsetUTF8,
 		LogLevel:   api.LogLevelSilent,
+		// The map is kept with the version; the sources are in it already.
+		Sourcemap:      api.SourceMapExternal,
+		SourcesContent: api.SourcesContentExclude,
 	})
 	if err := firstError(res.Errors); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return res.Code, nil
+	return res.Code, res.Map, nil
 }
 
 // Bundle builds a function from a project directory, as a customer's
@@ -104,6 +152,11 @@ func Bundle(dir, entry string) ([]byte, error) {
 		LogLevel:      api.LogLevelSilent,
 		Write:         false,
 		Outfile:       filepath.Join(dir, "out.js"),
+		// Inline, so the map travels with the code to the server, which
+		// follows it when it transpiles: errors then name the customer's
+		// files, lines and columns.
+		Sourcemap:      api.SourceMapInline,
+		SourcesContent: api.SourcesContentExclude,
 	})
 	if err := firstError(res.Errors); err != nil {
 		var ce *CompileError

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,28 +25,41 @@ const moduleName = "function.js"
 // top-level variables) survives, as it would in a warm serverless instance.
 type jsVM struct {
 	vm    *quickjs.VM
-	fn    quickjs.Value // the module's default export
+	api   quickjs.Value // what the bootstrap gives the host: load, loaded, start, fire
+	start quickjs.Value
+	fire  quickjs.Value
+	held  []*quickjs.Value // the values above that are set, to free
 	fetch *fetcher
 	inv   *jsInvocation // the invocation running now
 }
 
-// jsInvocation is what the host functions need while one invocation runs.
+// jsInvocation is what the host functions need while one invocation runs,
+// and how it ended.
 type jsInvocation struct {
 	ctx    context.Context
 	logs   *logBuffer
 	budget *fetchBudget
 	timers map[int]time.Time
+	done   int    // 0 running, 1 returned, 2 threw
+	out    string // the output, as JSON, when returned
+	thrown jsThrown
+	null   bool // what was thrown is null
 }
 
-// newJSVM starts a VM and loads the function's module into it. A module that
-// can't load is reported as a runtime_error.
+// newJSVM starts a VM and loads the function's module into it, within the
+// limits (its top-level code runs now). A module that can't load is reported
+// as a runtime_error, or as the limit it hit.
 func newJSVM(fn Function, lim Limits, f *fetcher) (*jsVM, *Error) {
 	vm, err := quickjs.NewVM()
 	if err != nil {
 		return nil, errorf(CodeRuntimeError, "can't start an engine: %v", err)
 	}
 	j := &jsVM{vm: vm, fetch: f}
-	vm.SetMemoryLimit(uintptr(lim.MemoryMB) << 20)
+	fail := func(e *Error) (*jsVM, *Error) {
+		j.close()
+		return nil, e
+	}
+	vm.SetMemoryLimit(uintptr(lim.MemoryMB)<<20 - uintptr(jsStackBytes(lim)))
 	vm.SetMaxStackSize(uintptr(lim.MaxFrames))
 	vm.SetEvalTimeout(lim.Timeout)
 	for name, f := range map[string]any{
@@ -55,16 +67,37 @@ func newJSVM(fn Function, lim Limits, f *fetcher) (*jsVM, *Error) {
 		"__outlet_fetch":   j.fetchJSON,
 		"__outlet_timer":   j.timer,
 		"__outlet_untimer": j.untimer,
-		"__outlet_random":  randomHex,
+		"__outlet_random":  randomBytes,
+		"__outlet_settle":  j.settle,
 	} {
 		if err := vm.RegisterFunc(name, f, false); err != nil {
-			vm.Close()
-			return nil, errorf(CodeRuntimeError, "can't start an engine: %v", err)
+			return fail(errorf(CodeRuntimeError, "can't start an engine: %v", err))
 		}
 	}
-	if _, err := vm.Eval(bootstrapJS, quickjs.EvalGlobal); err != nil {
-		vm.Close()
-		return nil, errorf(CodeRuntimeError, "can't start an engine: %v", err)
+	api, err := vm.EvalValue(bootstrapJS, quickjs.EvalGlobal)
+	if err != nil {
+		return fail(errorf(CodeRuntimeError, "can't start an engine: %v", err))
+	}
+	j.api = api
+	j.held = append(j.held, &j.api)
+	method := func(name string) (quickjs.Value, error) {
+		atom, err := vm.NewAtom(name)
+		if err != nil {
+			return quickjs.Value{}, err
+		}
+		return api.GetPropertyValue(atom)
+	}
+	var load, loaded quickjs.Value
+	for _, m := range []struct {
+		name string
+		v    *quickjs.Value
+	}{{"load", &load}, {"loaded", &loaded}, {"start", &j.start}, {"fire", &j.fire}} {
+		v, err := method(m.name)
+		if err != nil {
+			return fail(classify(err))
+		}
+		*m.v = v
+		j.held = append(j.held, m.v)
 	}
 	code := string(fn.Code)
 	vm.SetModuleLoader(func(_ *quickjs.VM, name string) (string, error) {
@@ -74,53 +107,54 @@ func newJSVM(fn Function, lim Limits, f *fetcher) (*jsVM, *Error) {
 		return "", fmt.Errorf("module %q can't be imported: a function is one module; bundle its dependencies into it (outlet functions deploy does it)", name)
 	}, nil)
 	// Modules evaluate asynchronously: load it, run the jobs that takes,
-	// then look at how it went.
-	if _, err := vm.Eval(`import("`+moduleName+`").then(
-		(m) => { globalThis.__outlet_fn = m.default },
-		(e) => { globalThis.__outlet_fn = { error: { name: String(e?.name), message: String(e?.message ?? e), stack: String(e?.stack ?? "") } } })`,
-		quickjs.EvalGlobal); err != nil {
-		vm.Close()
-		return nil, classify(err)
+	// then ask how it went.
+	if _, err := load.Call(api, moduleName); err != nil {
+		return fail(classify(err))
 	}
 	if _, err := vm.ExecutePendingJobs(); err != nil {
-		vm.Close()
-		return nil, classify(err)
+		return fail(classify(err))
 	}
-	var failed *jsThrown
-	if err := evalJSON(vm, `(() => {
-		const f = globalThis.__outlet_fn;
-		delete globalThis.__outlet_fn;
-		if (typeof f === "function") { globalThis.__outlet_fn_ok = f; return null; }
-		if (f && f.error) return f.error;
-		if (f === undefined) return { name: "TypeError", message: "the module has no default export: export default async function (event, ctx) { … }" };
-		return { name: "TypeError", message: "the module's default export must be a function: export default async function (event, ctx) { … }" };
-	})()`, &failed); err != nil {
-		vm.Close()
-		return nil, classify(err)
-	}
-	if failed != nil {
-		vm.Close()
-		return nil, thrown(failed.Name, failed.Message, failed.Stack)
-	}
-	fnv, err := vm.EvalValue(`(() => { const f = globalThis.__outlet_fn_ok; delete globalThis.__outlet_fn_ok; return f; })()`, quickjs.EvalGlobal)
+	state, err := loaded.Call(api)
 	if err != nil {
-		vm.Close()
-		return nil, classify(err)
+		return fail(classify(err))
 	}
-	j.fn = fnv
+	switch st, _ := state.(string); st {
+	case "":
+	case "pending":
+		return fail(errorf(CodeRuntimeError, "the module's top-level code awaits something that can't settle while it loads (a timer or a fetch); do that inside the function"))
+	default:
+		var thrownErr jsThrown
+		if err := json.Unmarshal([]byte(st), &thrownErr); err != nil {
+			return fail(errorf(CodeRuntimeError, "the module doesn't load"))
+		}
+		return fail(thrown(thrownErr.Name, thrownErr.Message, thrownErr.Stack))
+	}
+	// Now that every function of the module is compiled, the call depth is
+	// bounded by bytes too (see jsStackBytes).
+	if frames := jsFrameBound(vm, lim); frames < lim.MaxFrames {
+		vm.SetMaxStackSize(uintptr(frames))
+	}
 	return j, nil
 }
 
 func (j *jsVM) close() {
-	j.fn.Free()
+	for i := len(j.held) - 1; i >= 0; i-- {
+		j.held[i].Free()
+	}
+	j.held = nil
 	j.vm.Close()
 }
+
+// heapBytes is what the VM's engine has allocated: what keeping it warm
+// costs.
+func (j *jsVM) heapBytes() uint64 { return jsHeapBytes(j.vm) }
 
 // run makes one invocation. It returns the output, or why it failed; after a
 // failure the VM must be discarded.
 func (j *jsVM) run(ctx context.Context, call Call, logs *logBuffer, budget *fetchBudget) (json.RawMessage, *Error) {
 	deadline, _ := ctx.Deadline()
-	j.inv = &jsInvocation{ctx: ctx, logs: logs, budget: budget, timers: map[int]time.Time{}}
+	inv := &jsInvocation{ctx: ctx, logs: logs, budget: budget, timers: map[int]time.Time{}}
+	j.inv = inv
 	defer func() { j.inv = nil }()
 	meta, _ := json.Marshal(struct {
 		Meta
@@ -138,21 +172,7 @@ func (j *jsVM) run(ctx context.Context, call Call, logs *logBuffer, budget *fetc
 		return true
 	}
 	arm()
-	api, err := j.vm.EvalValue(`globalThis.__outlet`, quickjs.EvalGlobal)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer api.Free()
-	start, err := j.vm.NewAtom("start")
-	if err != nil {
-		return nil, classify(err)
-	}
-	startFn, err := api.GetPropertyValue(start)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer startFn.Free()
-	if _, err := startFn.Call(api, j.fn, string(call.Input), string(meta)); err != nil {
+	if _, err := j.start.Call(j.api, string(call.Input), string(meta)); err != nil {
 		return nil, classify(err)
 	}
 	for {
@@ -162,21 +182,22 @@ func (j *jsVM) run(ctx context.Context, call Call, logs *logBuffer, budget *fetc
 		if _, err := j.vm.ExecutePendingJobs(); err != nil {
 			return nil, classify(err)
 		}
-		var st jsState
-		if err := evalJSON(j.vm, `globalThis.__outlet.state()`, &st); err != nil {
-			return nil, classify(err)
-		}
-		switch st.Done {
+		switch inv.done {
 		case 1:
-			if len(st.Out) > call.Limits.MaxOutput {
-				return nil, errorf(CodeRuntimeError, "the function returned %d bytes; the limit is %d", len(st.Out), call.Limits.MaxOutput)
+			// The bootstrap made the output with the real JSON.stringify,
+			// but the module shares its world: what leaves is checked here.
+			if len(inv.out) > call.Limits.MaxOutput {
+				return nil, errorf(CodeRuntimeError, "the function returned %d bytes; the limit is %d", len(inv.out), call.Limits.MaxOutput)
 			}
-			return json.RawMessage(st.Out), nil
+			if !json.Valid([]byte(inv.out)) {
+				return nil, errorf(CodeRuntimeError, "the function's output is not valid JSON")
+			}
+			return json.RawMessage(inv.out), nil
 		case 2:
-			if st.Null {
+			if inv.null {
 				return nil, outOfMemory()
 			}
-			return nil, thrown(st.Name, st.Message, st.Stack)
+			return nil, thrown(inv.thrown.Name, inv.thrown.Message, inv.thrown.Stack)
 		}
 		// The promise is still pending: only a timer can settle it now.
 		id, at, ok := j.nextTimer()
@@ -191,22 +212,26 @@ func (j *jsVM) run(ctx context.Context, call Call, logs *logBuffer, budget *fetc
 		case <-ctx.Done():
 			return nil, timedOut(call.Limits.Timeout)
 		}
-		delete(j.inv.timers, id)
+		delete(inv.timers, id)
 		if !arm() {
 			return nil, timedOut(call.Limits.Timeout)
 		}
-		if _, err := j.vm.Eval(fmt.Sprintf(`globalThis.__outlet.fire(%d)`, id), quickjs.EvalGlobal); err != nil {
+		if _, err := j.fire.Call(j.api, id); err != nil {
 			return nil, classify(err)
 		}
 	}
 }
 
-// jsState is an invocation's progress, as the bootstrap keeps it.
-type jsState struct {
-	Done int    `json:"done"` // 0 running, 1 returned, 2 threw
-	Out  string `json:"out"`  // the output, as JSON
-	Null bool   `json:"null"` // what was thrown is null
-	jsThrown
+// settle is how the bootstrap reports the end of an invocation: returned
+// (kind 1, with the output as JSON) or threw (kind 2). Only the bootstrap
+// holds it.
+func (j *jsVM) settle(kind int, out, name, message, stack string, null bool) {
+	inv := j.inv
+	if inv == nil || inv.done != 0 || (kind != 1 && kind != 2) {
+		return
+	}
+	inv.done, inv.out, inv.null = kind, out, null
+	inv.thrown = jsThrown{Name: name, Message: message, Stack: stack}
 }
 
 // jsThrown is what a function threw.
@@ -214,20 +239,6 @@ type jsThrown struct {
 	Name    string `json:"name"`
 	Message string `json:"message"`
 	Stack   string `json:"stack"`
-}
-
-// evalJSON evaluates an expression and decodes its value, passed as JSON:
-// the engine hands arrays and objects to Go only that way.
-func evalJSON(vm *quickjs.VM, expr string, dst any) error {
-	v, err := vm.Eval(`JSON.stringify(`+expr+`)`, quickjs.EvalGlobal)
-	if err != nil {
-		return err
-	}
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("the engine answered %T, not JSON", v)
-	}
-	return json.Unmarshal([]byte(s), dst)
 }
 
 func (j *jsVM) nextTimer() (int, time.Time, bool) {
@@ -296,10 +307,17 @@ func errorJSON(msg string) string {
 	return string(b)
 }
 
-func randomHex(n int) string {
+// randomBytes is n random bytes as a string of characters 0 to 255, one
+// per byte, which is how bytes cross into the engine cheaply. The bootstrap
+// asks for at most 65,536.
+func randomBytes(n int) string {
 	b := make([]byte, min(max(n, 0), 65536))
 	rand.Read(b)
-	return hex.EncodeToString(b)
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
 }
 
 func orNoSecrets(m map[string]string) map[string]string {

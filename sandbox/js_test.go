@@ -33,12 +33,12 @@ func setup(t *testing.T, strict bool, configure ...func(*Config)) *Sandbox {
 func deploy(t *testing.T, s *Sandbox, tenant, runtime, source string) Function {
 	t.Helper()
 	fn := Function{Tenant: tenant, Name: "fn", Version: 1, Runtime: runtime, Code: []byte(source)}
-	code, err := s.Prepare(context.Background(), fn)
+	p, err := s.Prepare(context.Background(), fn, Limits{})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
-	fn.Code = code
-	fn.SHA256 = shaOf(code)
+	fn.Code, fn.SourceMap = p.Code, p.SourceMap
+	fn.SHA256 = shaOf(p.Code)
 	return fn
 }
 
@@ -122,7 +122,7 @@ func TestDeploysThatCantRunSayWhere(t *testing.T) {
 		{"top-level code that throws", outlet.RuntimeJavaScript, "throw new Error('nope'); export default () => 1", 0, 0, "nope"},
 	}
 	for _, c := range cases {
-		_, err := s.Prepare(context.Background(), Function{Tenant: "acme", Name: "fn", Version: 1, Runtime: c.runtime, Code: []byte(c.source)})
+		_, err := s.Prepare(context.Background(), Function{Tenant: "acme", Name: "fn", Version: 1, Runtime: c.runtime, Code: []byte(c.source)}, Limits{})
 		var ce *CompileError
 		if !errors.As(err, &ce) {
 			t.Errorf("%s: %v; want a CompileError", c.name, err)
@@ -344,11 +344,11 @@ func BenchmarkJSCall(b *testing.B) {
 	defer s.Close(context.Background())
 	fn := Function{Tenant: "bench", Name: "fn", Version: 1, Runtime: outlet.RuntimeJavaScript,
 		Code: []byte(`export default (e) => ({ ...e, seen: true })`)}
-	code, err := s.Prepare(context.Background(), fn)
+	p, err := s.Prepare(context.Background(), fn, Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	fn.Code, fn.SHA256 = code, shaOf(code)
+	fn.Code, fn.SHA256 = p.Code, shaOf(p.Code)
 	input := json.RawMessage(`{"id":"evt_1","items":[1,2,3],"pad":"` + strings.Repeat("x", 1000) + `"}`)
 	call := Call{Function: fn, Input: input}
 	if res := s.Run(context.Background(), call); res.Error != nil {
@@ -368,10 +368,11 @@ func BenchmarkJSFirstCall(b *testing.B) {
 	s := New(Config{})
 	defer s.Close(context.Background())
 	src := `export default (e) => ({ ...e, seen: true })`
-	code, err := s.Prepare(context.Background(), Function{Runtime: outlet.RuntimeJavaScript, Code: []byte(src)})
+	p, err := s.Prepare(context.Background(), Function{Runtime: outlet.RuntimeJavaScript, Code: []byte(src)}, Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	code := p.Code
 	b.ResetTimer()
 	for i := range b.N {
 		fn := Function{Tenant: "bench", Name: "fn", Version: i + 1, Runtime: outlet.RuntimeJavaScript, Code: code, SHA256: shaOf(code)}
@@ -412,7 +413,7 @@ func TestTimersPastTheLimitThrow(t *testing.T) {
 		t.Errorf("output %s, error %v; want %s", res.Output, res.Error, want)
 	}
 	_, err := s.Prepare(context.Background(), Function{Tenant: "acme", Name: "fn", Version: 2, Runtime: outlet.RuntimeJavaScript,
-		Code: []byte(`setTimeout(() => {}, 1); export default () => 1`)})
+		Code: []byte(`setTimeout(() => {}, 1); export default () => 1`)}, Limits{})
 	if err == nil || !strings.Contains(err.Error(), "module loads") {
 		t.Errorf("a timer set while the module loads: %v; want an error saying timers can't be set then", err)
 	}
@@ -430,15 +431,20 @@ func TestCtxSaysWhatTheCallIs(t *testing.T) {
 	}
 }
 
+// meterFunc is a Meter of one function.
+type meterFunc func(tenant string, cpu time.Duration)
+
+func (f meterFunc) ChargeCPU(tenant string, cpu time.Duration) { f(tenant, cpu) }
+
 func TestWarmingAVMIsChargedToItsTenant(t *testing.T) {
 	t.Parallel()
 	charged := make(chan string, 16)
 	s := setup(t, true, func(c *Config) {
-		c.BackgroundCPU = func(tenant string, cpu time.Duration) {
+		c.Meter = meterFunc(func(tenant string, cpu time.Duration) {
 			if cpu > 0 {
 				charged <- tenant
 			}
-		}
+		})
 	})
 	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `for (let i = 0; i < 1e5; i++) {} export default () => 1`)
 	if res := run(s, fn, `{}`, Limits{}, nil); res.Error != nil {

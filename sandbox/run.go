@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,15 +19,34 @@ type Config struct {
 	Defaults          Limits          // limits for fields a call leaves zero
 	TenantConcurrency int             // invocations one tenant may run at once [8]
 	MaxConcurrency    int             // invocations all tenants may run at once [64]
-	MaxIdle           int             // warm JavaScript VMs kept, in all [256]
+	// WarmMemory bounds the bytes that warm engines — JavaScript VMs and
+	// Wasm instances kept between calls — hold on this node [256 MiB], and
+	// TenantWarmMemory one tenant's share of it [a quarter of WarmMemory].
+	// MaxIdle bounds their count [256].
+	WarmMemory       uint64
+	TenantWarmMemory uint64
+	MaxIdle          int
 	// CacheDir, when set, keeps compiled Wasm there across restarts.
 	CacheDir string
-	// BackgroundCPU, when set, is told the CPU time spent for a tenant
-	// outside any call: warming a VM ahead of need runs the function's
-	// module code, which is the tenant's work too.
-	BackgroundCPU func(tenant string, cpu time.Duration)
-	Logger        *slog.Logger
+	// Meter, when set, is told every CPU time the sandbox spends for a
+	// tenant: calls, deploys, and warming engines ahead of need (which runs
+	// the function's module code).
+	Meter  Meter
+	Logger *slog.Logger
 }
+
+// Meter bills tenants for the CPU time their functions use.
+type Meter interface {
+	ChargeCPU(tenantID string, cpu time.Duration)
+}
+
+// Defaults of a Config.
+const (
+	DefaultTenantConcurrency = 8
+	DefaultMaxConcurrency    = 64
+	DefaultMaxIdle           = 256
+	DefaultWarmMemory        = 256 << 20
+)
 
 // Sandbox runs functions. It is safe for concurrent use.
 type Sandbox struct {
@@ -36,50 +54,47 @@ type Sandbox struct {
 	log    *slog.Logger
 	fetch  *fetcher
 	wasm   *wasmEngine
+	warm   *warmPool
+	maps   *sourceMaps
 	global chan struct{}
 
 	mu      sync.Mutex
 	tenants map[string]chan struct{}
-	idle    map[vmKey][]*list.Element // per function version, newest last
-	lru     *list.List                // of *idleVM, least recently used first
-	warming map[vmKey]bool
+	warming map[warmKey]bool
 	closed  bool
-}
-
-// vmKey names the VMs that can serve a call: one version of one function of
-// one tenant, created with the same limits.
-type vmKey struct {
-	tenant, name, sha string
-	version           int
-	memoryMB, frames  int
-}
-
-type idleVM struct {
-	key vmKey
-	vm  *jsVM
 }
 
 // New makes a Sandbox.
 func New(cfg Config) *Sandbox {
 	if cfg.TenantConcurrency <= 0 {
-		cfg.TenantConcurrency = 8
+		cfg.TenantConcurrency = DefaultTenantConcurrency
 	}
 	if cfg.MaxConcurrency <= 0 {
-		cfg.MaxConcurrency = 64
+		cfg.MaxConcurrency = DefaultMaxConcurrency
 	}
 	if cfg.MaxIdle <= 0 {
-		cfg.MaxIdle = 256
+		cfg.MaxIdle = DefaultMaxIdle
+	}
+	if cfg.WarmMemory == 0 {
+		cfg.WarmMemory = DefaultWarmMemory
+	}
+	if cfg.TenantWarmMemory == 0 || cfg.TenantWarmMemory > cfg.WarmMemory {
+		cfg.TenantWarmMemory = cfg.WarmMemory / 4
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	f := newFetcher(cfg.Policy)
 	f.log = cfg.Logger
-	return &Sandbox{
-		cfg: cfg, log: cfg.Logger, fetch: f, wasm: newWasmEngine(f, cfg.CacheDir),
+	s := &Sandbox{
+		cfg: cfg, log: cfg.Logger, fetch: f,
+		warm:    newWarmPool(cfg.WarmMemory, cfg.TenantWarmMemory, cfg.MaxIdle),
+		maps:    newSourceMaps(),
 		global:  make(chan struct{}, cfg.MaxConcurrency),
-		tenants: map[string]chan struct{}{}, idle: map[vmKey][]*list.Element{}, lru: list.New(), warming: map[vmKey]bool{},
+		tenants: map[string]chan struct{}{}, warming: map[warmKey]bool{},
 	}
+	s.wasm = newWasmEngine(f, cfg.CacheDir, s.charge)
+	return s
 }
 
 // limits fills what a call leaves zero from the operator's defaults, then
@@ -113,24 +128,33 @@ func (s *Sandbox) limits(l Limits) Limits {
 //
 // The engines run the function on the calling goroutine, so once the call
 // has its slot Run keeps it on one OS thread and reads that thread's CPU
-// clock before and after: the CPU time in the Result is the function's own
-// (loading a VM if none is warm, running, encoding), not the time it waited
-// for a slot, a fetch or a timer. (Waiting for a slot doesn't hold a thread:
-// only calls with a slot do, and slots are bounded.)
+// clock before and after: the CPU time in the Result — and billed to the
+// tenant — is the function's own (loading a VM if none is warm, running,
+// encoding), not the time it waited for a slot, a fetch or a timer.
+// (Waiting for a slot doesn't hold a thread: only calls with a slot do, and
+// slots are bounded.)
 func (s *Sandbox) Run(ctx context.Context, call Call) Result {
 	start := time.Now()
 	call.Limits = s.limits(call.Limits)
 	lim := call.Limits
-	logs := &logBuffer{max: lim.MaxLogs, mask: masker(call.Secrets)}
+	sm := s.maps.get(call.Function)
+	logs := &logBuffer{max: lim.MaxLogs, mask: masker(call.Secrets), positions: sm}
 	var cpu time.Duration
 	res := s.run(ctx, call, logs, &cpu)
+	s.charge(call.Function.Tenant, cpu)
 	if res.Error != nil {
-		res.Error.Message = logs.maskText(res.Error.Message)
+		res.Error.Message = logs.maskText(sm.rewrite(res.Error.Message))
 		res.Output = nil
 	}
 	res.Logs, res.LogsTruncated, res.Duration = logs.b.String(), logs.truncated, time.Since(start)
 	res.CPU = cpu
 	return res
+}
+
+func (s *Sandbox) charge(tenant string, cpu time.Duration) {
+	if s.cfg.Meter != nil && cpu > 0 {
+		s.cfg.Meter.ChargeCPU(tenant, cpu)
+	}
 }
 
 // measure runs on a locked thread from now until the returned function is
@@ -169,20 +193,20 @@ func (s *Sandbox) run(ctx context.Context, call Call, logs *logBuffer, cpu *time
 	switch call.Function.Runtime {
 	case outlet.RuntimeJavaScript, outlet.RuntimeTypeScript:
 		key := keyOf(call.Function, lim)
-		vm, err := s.checkout(key, call.Function, lim)
+		vm, born, err := s.checkout(key, call.Function, lim)
 		if err != nil {
 			return Result{Error: err}
 		}
 		out, rerr := vm.run(ctx, call, logs, budget)
 		if rerr != nil {
 			vm.close() // a VM that failed may be in any state
-			s.warm(key, call.Function, lim)
+			s.prewarm(key, call.Function, lim)
 			return Result{Error: rerr}
 		}
-		s.checkin(key, vm)
+		s.warm.put(key, vm, vm.heapBytes(), born)
 		return Result{Output: out}
 	case outlet.RuntimeWasm:
-		out, rerr := s.wasm.run(ctx, call, lim, logs, budget)
+		out, rerr := s.wasm.run(ctx, call, lim, logs, budget, s.warm)
 		if rerr != nil {
 			return Result{Error: rerr}
 		}
@@ -216,84 +240,43 @@ func (s *Sandbox) acquire(ctx context.Context, tenant string) (func(), *Error) {
 	return func() { <-s.global; <-sem }, nil
 }
 
-func keyOf(fn Function, lim Limits) vmKey {
-	return vmKey{tenant: fn.Tenant, name: fn.Name, sha: fn.SHA256, version: fn.Version, memoryMB: lim.MemoryMB, frames: lim.MaxFrames}
-}
-
 // checkout takes a warm VM for the key, or makes one, and starts warming
-// the next so it is ready before it is needed.
-func (s *Sandbox) checkout(key vmKey, fn Function, lim Limits) (*jsVM, *Error) {
-	s.mu.Lock()
-	var vm *jsVM
-	if els := s.idle[key]; len(els) > 0 {
-		el := els[len(els)-1]
-		s.idle[key] = els[:len(els)-1]
-		s.lru.Remove(el)
-		vm = el.Value.(*idleVM).vm
+// the next so it is ready before it is needed. born is when the VM left the
+// pool or was made, for the pool to tell whether it went stale meanwhile.
+func (s *Sandbox) checkout(key warmKey, fn Function, lim Limits) (*jsVM, uint64, *Error) {
+	eng, born := s.warm.take(key)
+	s.prewarm(key, fn, lim)
+	if vm, ok := eng.(*jsVM); ok {
+		return vm, born, nil
 	}
-	s.mu.Unlock()
-	s.warm(key, fn, lim)
-	if vm != nil {
-		return vm, nil
-	}
-	return newJSVM(fn, lim, s.fetch)
+	born = s.warm.birth()
+	vm, err := newJSVM(fn, lim, s.fetch)
+	return vm, born, err
 }
 
-// checkin returns a VM that finished an invocation cleanly.
-func (s *Sandbox) checkin(key vmKey, vm *jsVM) {
+// prewarm makes a VM for the key in the background if none is kept, so the
+// next invocation doesn't wait for one. Making a VM runs the function's
+// module code, so it is billed to the tenant like a call.
+func (s *Sandbox) prewarm(key warmKey, fn Function, lim Limits) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || len(s.idle[key]) >= 4 {
-		vm.close()
-		return
-	}
-	s.idle[key] = append(s.idle[key], s.lru.PushBack(&idleVM{key: key, vm: vm}))
-	s.evict()
-}
-
-// evict closes the least recently used VMs beyond the cap. s.mu is held.
-func (s *Sandbox) evict() {
-	for s.lru.Len() > s.cfg.MaxIdle {
-		el := s.lru.Front()
-		iv := s.lru.Remove(el).(*idleVM)
-		els := s.idle[iv.key]
-		for i, e := range els {
-			if e == el {
-				s.idle[iv.key] = append(els[:i], els[i+1:]...)
-				break
-			}
-		}
-		if len(s.idle[iv.key]) == 0 {
-			delete(s.idle, iv.key)
-		}
-		iv.vm.close()
-	}
-}
-
-// warm makes a VM for the key in the background if none is idle, so the next
-// invocation doesn't wait for one. Creating a VM and loading a module takes
-// about half a millisecond; a deploy warms its first.
-func (s *Sandbox) warm(key vmKey, fn Function, lim Limits) {
-	s.mu.Lock()
-	if s.closed || len(s.idle[key]) > 0 || s.warming[key] {
+	if s.closed || s.warming[key] || s.warm.has(key) {
 		s.mu.Unlock()
 		return
 	}
 	s.warming[key] = true
 	s.mu.Unlock()
+	born := s.warm.birth()
 	go func() {
 		var cpu time.Duration
 		done := measure(&cpu)
 		vm, err := newJSVM(fn, lim, s.fetch)
 		done()
-		if s.cfg.BackgroundCPU != nil {
-			s.cfg.BackgroundCPU(fn.Tenant, cpu)
-		}
+		s.charge(fn.Tenant, cpu)
 		s.mu.Lock()
 		delete(s.warming, key)
 		s.mu.Unlock()
 		if err == nil {
-			s.checkin(key, vm)
+			s.warm.put(key, vm, vm.heapBytes(), born)
 		}
 	}()
 }
@@ -304,24 +287,32 @@ func (s *Sandbox) Prewarm(ctx context.Context, fn Function, lim Limits) {
 	lim = s.limits(lim)
 	switch fn.Runtime {
 	case outlet.RuntimeWasm:
-		if err := s.wasm.compile(ctx, fn); err != nil {
+		if _, err := s.wasm.compiledFor(ctx, fn); err != nil {
 			s.log.Warn("prewarming a wasm function failed", "tenant", fn.Tenant, "function", fn.Name, "err", err)
 		}
 	default:
-		s.warm(keyOf(fn, lim), fn, lim)
+		s.prewarm(keyOf(fn, lim), fn, lim)
 	}
 }
 
-// Close discards every warm VM and compiled module.
+// Discard drops every warm engine of a tenant's function, or of all its
+// functions when function is "", and keeps any in use now from coming back.
+// The caller calls it when what those engines may hold is gone: the tenant
+// or function was deleted, or the tenant's secrets changed (a module may
+// keep what its ctx held).
+func (s *Sandbox) Discard(tenant, function string) {
+	s.warm.discard(tenant, function)
+}
+
+// WarmStats reports what warm engines hold on this node.
+func (s *Sandbox) WarmStats() WarmStats { return s.warm.snapshot() }
+
+// Close discards every warm engine and compiled module.
 func (s *Sandbox) Close(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	for el := s.lru.Front(); el != nil; el = el.Next() {
-		el.Value.(*idleVM).vm.close()
-	}
-	s.lru.Init()
-	clear(s.idle)
 	s.mu.Unlock()
+	s.warm.close()
 	if err := s.wasm.close(ctx); err != nil {
 		return fmt.Errorf("close wasm engine: %w", err)
 	}

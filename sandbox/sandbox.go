@@ -80,14 +80,21 @@ func (l Limits) withDefaults() Limits {
 
 // Function identifies the code to run. Code is what runs — a JavaScript
 // module, or a Wasm binary — and SHA256 names it, so engines can keep their
-// compiled form.
+// compiled form. UID and TenantUID are the version's and its tenant's
+// internal identities (outlet.FunctionVersion): warm engines are kept by
+// them, so a tenant or function deleted and made again under the same name
+// never meets an engine of the old one. SourceMap, when set, maps Code back
+// to what the customer wrote, for errors and stack traces.
 type Function struct {
-	Tenant  string
-	Name    string
-	Version int
-	Runtime string
-	Code    []byte
-	SHA256  string
+	Tenant    string
+	TenantUID string
+	Name      string
+	Version   int
+	UID       string
+	Runtime   string
+	Code      []byte
+	SHA256    string
+	SourceMap []byte
 }
 
 // Call is one invocation of a function.
@@ -108,6 +115,7 @@ type Meta struct {
 	EventID    string                   `json:"event_id,omitempty"`    // the event, the same on every attempt: deduplicate on it
 	DeliveryID string                   `json:"delivery_id,omitempty"` // the delivery the attempt belongs to
 	Attempt    int                      `json:"attempt,omitempty"`     // 1 for the first attempt of a delivery
+	Test       bool                     `json:"test,omitempty"`        // a test run: nothing of it is recorded
 }
 
 // config is the Wasm view of the same: config keys "outlet.tenant",
@@ -153,6 +161,7 @@ type logBuffer struct {
 	max       int
 	truncated bool
 	mask      *strings.Replacer
+	positions *sourceMapper // maps stack traces back to the customer's files
 }
 
 // masker replaces every secret value in a text with [secret NAME]. Values
@@ -171,6 +180,7 @@ func masker(secrets map[string]string) *strings.Replacer {
 }
 
 func (l *logBuffer) add(level, line string) {
+	line = l.positions.rewrite(line)
 	if l.mask != nil {
 		line = l.mask.Replace(line)
 	}

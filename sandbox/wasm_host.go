@@ -98,7 +98,8 @@ func (in *wasmInstance) trap(format string, args ...any) {
 // room is how much kernel memory the instance may hold: what its linear
 // memory leaves of the limit.
 func (in *wasmInstance) room() uint64 {
-	return in.limit - min(uint64(cap(in.linear.buf)), in.limit)
+	used := uint64(cap(in.linear.buf)) + in.reserved()
+	return in.limit - min(used, in.limit)
 }
 
 func (in *wasmInstance) alloc(n uint64) uint64 {
@@ -225,7 +226,7 @@ func (in *wasmInstance) httpRequest(reqOff, bodyOff uint64) uint64 {
 		body := string(in.block(bodyOff))
 		fr.Body = &body
 	}
-	resp, err := in.engine.fetch.do(in.ctx, in.budget, fr)
+	resp, err := in.engine.fetch.do(in.ctx, in.fetchBudget, fr)
 	if err != nil {
 		if in.ctx.Err() != nil {
 			panic(in.ctx.Err()) // the invocation's time is up: a timeout, not the request's fault

@@ -63,6 +63,18 @@ var wasmEngines struct {
 	strict, private *wasmEngine
 }
 
+// wasmPool is the warm pool the test engines' calls share.
+var wasmPool = newWarmPool(DefaultWarmMemory, DefaultWarmMemory, DefaultMaxIdle)
+
+// compile compiles fn as a deploy does and returns what is wrong with it.
+func (e *wasmEngine) compile(ctx context.Context, fn Function) error {
+	c, err := e.compiledFor(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return c.err
+}
+
 // wasmTestEngine is an engine whose fetcher may reach private networks (test
 // servers live on 127.0.0.1) unless strict.
 func wasmTestEngine(strict bool) *wasmEngine {
@@ -73,7 +85,7 @@ func wasmTestEngine(strict bool) *wasmEngine {
 		e = &wasmEngines.strict
 	}
 	if *e == nil {
-		*e = newWasmEngine(newFetcher(netguard.Policy{AllowPrivate: !strict}), "")
+		*e = newWasmEngine(newFetcher(netguard.Policy{AllowPrivate: !strict}), "", nil)
 	}
 	return *e
 }
@@ -113,7 +125,7 @@ func wasmInvoke(e *wasmEngine, fn Function, input string, lim Limits, secrets ma
 	logs := &logBuffer{max: lim.MaxLogs, mask: masker(secrets)}
 	start := time.Now()
 	call := Call{Function: fn, Input: json.RawMessage(input), Secrets: secrets, Limits: lim}
-	out, err := e.run(ctx, call, lim, logs, &fetchBudget{limits: lim.Fetch})
+	out, err := e.run(ctx, call, lim, logs, &fetchBudget{limits: lim.Fetch}, wasmPool)
 	return wasmOutcome{out: out, err: err, logs: logs.b.String(), took: time.Since(start)}
 }
 
@@ -229,7 +241,7 @@ func TestWasmAnInstanceThatFailedIsNeverReused(t *testing.T) {
 
 func TestWasmCodeIsCompiledOncePerSHA256(t *testing.T) {
 	t.Parallel()
-	e := newWasmEngine(newFetcher(netguard.Policy{}), "")
+	e := newWasmEngine(newFetcher(netguard.Policy{}), "", nil)
 	t.Cleanup(func() { e.close(context.Background()) })
 	code := wasmEchoModule()
 	a := wasmDeploy(t, e, "tenant-a", code)
@@ -244,8 +256,10 @@ func TestWasmCodeIsCompiledOncePerSHA256(t *testing.T) {
 			t.Errorf("%s: %s, %v", fn.Tenant, res.out, res.err)
 		}
 	}
-	if len(e.idle) != 2 {
-		t.Errorf("%d idle instance lists, want one per tenant", len(e.idle))
+	for _, fn := range []Function{a, b} {
+		if !wasmPool.has(keyOf(fn, Limits{}.withDefaults())) {
+			t.Errorf("%s has no warm instance; want one per tenant", fn.Tenant)
+		}
 	}
 }
 
@@ -423,7 +437,7 @@ func TestWasmFailuresFailOnlyTheirInvocation(t *testing.T) {
 
 func TestWasmTrapsAndLimitsOfAHandWrittenModule(t *testing.T) {
 	t.Parallel()
-	e := newWasmEngine(newFetcher(netguard.Policy{}), "")
+	e := newWasmEngine(newFetcher(netguard.Policy{}), "", nil)
 	t.Cleanup(func() { e.close(context.Background()) })
 	for _, tc := range []struct {
 		name   string
@@ -438,7 +452,7 @@ func TestWasmTrapsAndLimitsOfAHandWrittenModule(t *testing.T) {
 		{name: "a load outside what the plugin allocated", module: wasmWildLoadModule(), code: CodeRuntimeError, msg: "load_u64 at offset 4096: outside the memory the plugin allocated"},
 		{name: "a busy loop", module: wasmSpinModule(), lim: Limits{Timeout: 200 * time.Millisecond}, code: CodeTimeout, msg: "time limit of 200ms", within: 2 * time.Second},
 		{name: "memory.grow until refused, then a trap", module: wasmGrowModule(), lim: Limits{MemoryMB: 16}, code: CodeMemoryLimit, msg: "memory limit of 16 MiB"},
-		{name: "a module whose memory starts past the limit", module: wasmBigMemoryModule(2048), lim: Limits{MemoryMB: 64}, code: CodeMemoryLimit, msg: "needs 128 MiB of memory to start; the limit is 64 MiB"},
+		{name: "a module whose memory starts past the limit", module: wasmBigMemoryModule(2048), lim: Limits{MemoryMB: 64}, code: CodeMemoryLimit, msg: "initial 2048 pages (128.0 MiB)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fn := wasmDeploy(t, e, "acme", tc.module)
@@ -461,7 +475,7 @@ func TestWasmTrapsAndLimitsOfAHandWrittenModule(t *testing.T) {
 
 func TestWasmCompileRefusesWhatIsntAnExtismPlugin(t *testing.T) {
 	t.Parallel()
-	e := newWasmEngine(newFetcher(netguard.Policy{}), "")
+	e := newWasmEngine(newFetcher(netguard.Policy{}), "", nil)
 	t.Cleanup(func() { e.close(context.Background()) })
 	for _, tc := range []struct {
 		name string
@@ -492,17 +506,17 @@ func TestWasmRunsThroughTheSandbox(t *testing.T) {
 	s := New(Config{})
 	t.Cleanup(func() { s.Close(context.Background()) })
 	fn := Function{Tenant: "acme", Name: "echo", Version: 1, Runtime: outlet.RuntimeWasm, Code: wasmEchoModule()}
-	code, err := s.Prepare(context.Background(), fn)
+	p, err := s.Prepare(context.Background(), fn, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(code)
-	fn.Code, fn.SHA256 = code, hex.EncodeToString(sum[:])
+	sum := sha256.Sum256(p.Code)
+	fn.Code, fn.SHA256 = p.Code, hex.EncodeToString(sum[:])
 	res := s.Run(context.Background(), Call{Function: fn, Input: json.RawMessage(`{"n":1}`)})
 	if res.Error != nil || string(res.Output) != `{"n":1}` {
 		t.Errorf("got %s, %v", res.Output, res.Error)
 	}
-	_, err = s.Prepare(context.Background(), Function{Tenant: "acme", Name: "bad", Runtime: outlet.RuntimeWasm, Code: wasmNoHandleModule()})
+	_, err = s.Prepare(context.Background(), Function{Tenant: "acme", Name: "bad", Runtime: outlet.RuntimeWasm, Code: wasmNoHandleModule()}, Limits{})
 	if ce, ok := err.(*CompileError); !ok || !strings.Contains(ce.Message, "handle") {
 		t.Errorf("a module without handle: %v", err)
 	}
@@ -532,7 +546,7 @@ func wasmBenchInput() string {
 }
 
 func benchmarkWasmWarm(b *testing.B, code []byte) {
-	e := newWasmEngine(newFetcher(netguard.Policy{}), "")
+	e := newWasmEngine(newFetcher(netguard.Policy{}), "", nil)
 	b.Cleanup(func() { e.close(context.Background()) })
 	fn := wasmDeploy(b, e, "acme", code)
 	input := wasmBenchInput()
@@ -549,7 +563,7 @@ func benchmarkWasmWarm(b *testing.B, code []byte) {
 }
 
 func benchmarkWasmCold(b *testing.B, code []byte) {
-	e := newWasmEngine(newFetcher(netguard.Policy{}), "")
+	e := newWasmEngine(newFetcher(netguard.Policy{}), "", nil)
 	b.Cleanup(func() { e.close(context.Background()) })
 	fn := wasmDeploy(b, e, "acme", code)
 	c, err := e.compiledFor(context.Background(), fn)
@@ -807,7 +821,7 @@ func TestWasmConfigSaysWhatTheCallIs(t *testing.T) {
 		"outlet.attempt": `{"found":true,"value":"3"}`, "outlet.hook": `{"found":false,"value":""}`,
 	} {
 		call := Call{Function: fn, Input: json.RawMessage(`{"do":"secret","key":"` + key + `"}`), Limits: lim, Meta: meta}
-		out, err := e.run(ctx, call, lim, &logBuffer{max: lim.MaxLogs}, &fetchBudget{limits: lim.Fetch})
+		out, err := e.run(ctx, call, lim, &logBuffer{max: lim.MaxLogs}, &fetchBudget{limits: lim.Fetch}, wasmPool)
 		if err != nil || string(out) != want {
 			t.Errorf("config %s: %s, %v; want %s", key, out, err, want)
 		}

@@ -40,6 +40,8 @@ type serveConfig struct {
 	Lease                time.Duration
 	PollInterval         time.Duration
 	CacheTTL             time.Duration
+	AuthFailureRate      float64
+	AuthFailureBurst     int
 	ShutdownTimeout      time.Duration
 	FunctionTimeout      time.Duration
 	FunctionMemoryMB     int
@@ -91,6 +93,8 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.Lease, "lease", 60*time.Second, "how long a node's claim on a delivery lasts unless renewed; a node that dies leaves its work to others after this")
 	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "the longest this node sleeps without looking for due deliveries")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", 5*time.Second, "how long API keys and event type schemas are cached")
+	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 10, "requests per second with an unknown API key one client address (an IPv6 /64) may make, after a burst of --auth-failure-burst; past it, keys this node hasn't seen are refused with 429 without a database lookup (0: no limit)")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", 200, "requests with an unknown API key one client address may make at once before --auth-failure-rate applies")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to let attempts in flight finish before cutting them short")
 	fs.DurationVar(&c.FunctionTimeout, "function-timeout", 10*time.Second, "how long a function may run on an event unless its deploy says otherwise (at a hook, the hook's timeout_ms applies)")
 	fs.IntVar(&c.FunctionMemoryMB, "function-memory", 64, "MiB of memory a function gets unless its deploy says otherwise")
@@ -195,6 +199,8 @@ func (c *serveConfig) validate() error {
 		return fmt.Errorf("--breaker-failures must be 0 (off) or more")
 	case c.BreakerCooldown <= 0 || c.BreakerMaxCooldown < c.BreakerCooldown:
 		return fmt.Errorf("--breaker-cooldown must be positive and at most --breaker-max-cooldown")
+	case c.AuthFailureRate < 0 || c.AuthFailureBurst < 1:
+		return fmt.Errorf("--auth-failure-rate must be 0 (no limit) or more, and --auth-failure-burst at least 1")
 	case c.PublishRateLimit < 0 || c.PublishRateLimit > outlet.MaxPublishRateLimit:
 		return fmt.Errorf("--publish-rate-limit must be 0 (no limit) to %d", outlet.MaxPublishRateLimit)
 	case c.AttemptTimeout <= 0:

@@ -32,6 +32,7 @@ func newDevCmd(r *remote) *cobra.Command {
 		secretFlags  []string
 		secretsFile  string
 		allowPrivate bool
+		local        localRun
 	)
 	cmd := &cobra.Command{
 		Use:   "dev [DIR] (--event FILE | --input JSON | --input-file FILE)",
@@ -47,10 +48,16 @@ Secrets come from --secret NAME=VALUE flags and a --secrets-file in .env form
 (NAME=VALUE lines); fetch reaches public hosts only, unless
 --allow-private-networks.
 
+ctx holds what it would on the server: on an --event, trigger "event", the
+tenant (--tenant, else $OUTLET_TENANT, else "local"), a new event_id and
+delivery_id, and attempt 1 (--attempt to try a retry); on an --input, trigger
+"hook" and the hook (--hook, else the one hook outlet.yaml names).
+
 The command fails (exit status 1) when the function does, after showing why.`,
 		Example: `  outlet dev --input '{"total": 100}'
   outlet dev ./discount --event order-placed.json --secrets-file .env.local
-  outlet dev --input-file cart.json --secret COUPON=SAVE10 --json`,
+  outlet dev --input-file cart.json --secret COUPON=SAVE10 --json
+  outlet dev --event order-placed.json --attempt 2      # as the first retry`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadManifest(cmd, dirArg(args), &f)
@@ -58,6 +65,10 @@ The command fails (exit status 1) when the function does, after showing why.`,
 				return err
 			}
 			ev, input, err := in.read(cmd)
+			if err != nil {
+				return err
+			}
+			meta, err := local.meta(m, ev != nil)
 			if err != nil {
 				return err
 			}
@@ -78,7 +89,7 @@ The command fails (exit status 1) when the function does, after showing why.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			res, err := runLocally(ctx, m, runtime, code, input, secrets, netguard.Policy{AllowPrivate: allowPrivate}, cmd.ErrOrStderr())
+			res, err := runLocally(ctx, m, runtime, code, input, meta, secrets, netguard.Policy{AllowPrivate: allowPrivate}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -108,7 +119,62 @@ The command fails (exit status 1) when the function does, after showing why.`,
 	fl.StringArrayVar(&secretFlags, "secret", nil, "a secret the function reads as ctx.secrets.NAME, as NAME=VALUE (repeat)")
 	fl.StringVar(&secretsFile, "secrets-file", "", "read secrets from this file of NAME=VALUE lines (.env form); --secret wins over it")
 	fl.BoolVar(&allowPrivate, "allow-private-networks", false, "let fetch reach loopback and private addresses, e.g. a mock of an API on localhost")
+	fl.StringVar(&local.tenant, "tenant", "", `ctx.tenant: the tenant to run as (default $OUTLET_TENANT, else "local")`)
+	fl.StringVar(&local.hook, "hook", "", "ctx.hook of an --input run: the hook it serves (default the one hook outlet.yaml names)")
+	fl.IntVar(&local.attempt, "attempt", 1, "ctx.attempt of an --event run: 1 for the first attempt, 2 for the first retry, …")
 	return cmd
+}
+
+// localRun is what a local run's ctx says beside the secrets and the
+// function: what the server would say for the same run.
+type localRun struct {
+	tenant  string
+	hook    string
+	attempt int
+}
+
+// meta builds ctx for a run on an event or, when !event, at a hook.
+func (l *localRun) meta(m *manifest, event bool) (sandbox.Meta, error) {
+	tenant := l.tenant
+	if tenant == "" {
+		tenant = os.Getenv("OUTLET_TENANT")
+	}
+	if tenant == "" {
+		tenant = "local"
+	}
+	if err := outlet.ValidateTenantID(tenant); err != nil {
+		return sandbox.Meta{}, fmt.Errorf("--tenant: %s", outlet.ErrorMessage(err))
+	}
+	if event {
+		if l.hook != "" {
+			return sandbox.Meta{}, errors.New("--hook is for --input runs, which run as at a hook; an --event run is a delivery")
+		}
+		if l.attempt < 1 {
+			return sandbox.Meta{}, fmt.Errorf("--attempt is %d; the first attempt is 1", l.attempt)
+		}
+		// A delivery's ids, new for each run, as a new event's would be.
+		return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerEvent, EventID: outlet.NewID(outlet.PrefixEvent),
+			DeliveryID: outlet.NewID(outlet.PrefixDelivery), Attempt: l.attempt}, nil
+	}
+	if l.attempt != 1 {
+		return sandbox.Meta{}, errors.New("--attempt is for --event runs: a hook's call is never retried")
+	}
+	hook := l.hook
+	switch {
+	case hook != "":
+		if outlet.ValidateEventTypeName(hook) != nil {
+			return sandbox.Meta{}, fmt.Errorf("--hook %q is not a hook name such as checkout.discount", hook)
+		}
+	case len(m.Hooks) == 1:
+		hook = m.Hooks[0]
+	case len(m.Hooks) > 1:
+		return sandbox.Meta{}, fmt.Errorf("%s serves hooks %s: say which this run is at with --hook", m.Name, strings.Join(m.Hooks, ", "))
+	default:
+		// Bound to no hook, the function can only be tried on an input, as
+		// 'outlet functions test' does.
+		return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerTest}, nil
+	}
+	return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerHook, Hook: hook}, nil
 }
 
 // devResult is what a local run came to: a test run's answer without the
@@ -124,22 +190,22 @@ type devResult struct {
 // runLocally prepares code as the server does on a deploy and runs it once
 // on input. An error means the code can't run at all; a failed run is in the
 // result.
-func runLocally(ctx context.Context, m *manifest, runtime string, code []byte, input json.RawMessage,
+func runLocally(ctx context.Context, m *manifest, runtime string, code []byte, input json.RawMessage, meta sandbox.Meta,
 	secrets map[string]string, policy netguard.Policy, stderr io.Writer) (*devResult, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sb := sandbox.New(sandbox.Config{Policy: policy, Logger: log})
 	defer sb.Close(context.Background())
-	fn := sandbox.Function{Tenant: "dev", Name: m.Name, Version: 1, Runtime: runtime, Code: code, SHA256: sha256Hex(code)}
-	prepared, err := sb.Prepare(ctx, fn)
-	if err != nil {
-		return nil, fmt.Errorf("%s doesn't load: %w", m.Entry, err)
-	}
-	fn.Code, fn.SHA256 = prepared, sha256Hex(prepared)
+	fn := sandbox.Function{Tenant: meta.Tenant, Name: m.Name, Version: 1, Runtime: runtime, Code: code, SHA256: sha256Hex(code)}
 	// The operator's settings are unknown here: the sandbox's defaults,
 	// which are the server's own, stand in for them.
 	lim := functions.SandboxLimits(m.limits(), outlet.FunctionLimits{})
 	lim.Timeout = time.Duration(m.limits().TimeoutMs) * time.Millisecond
-	res := sb.Run(ctx, sandbox.Call{Function: fn, Input: input, Secrets: secrets, Limits: lim})
+	prepared, err := sb.Prepare(ctx, fn, lim)
+	if err != nil {
+		return nil, fmt.Errorf("%s doesn't load: %w", m.Entry, err)
+	}
+	fn.Code, fn.SourceMap, fn.SHA256 = prepared.Code, prepared.SourceMap, sha256Hex(prepared.Code)
+	res := sb.Run(ctx, sandbox.Call{Function: fn, Input: input, Secrets: secrets, Limits: lim, Meta: meta})
 	out := &devResult{Output: res.Output, Logs: res.Logs, LogsTruncated: res.LogsTruncated, DurationMs: res.Duration.Milliseconds()}
 	if res.Error != nil {
 		out.Error = &client.FunctionError{Code: res.Error.Code, Message: res.Error.Message}

@@ -30,6 +30,7 @@ import (
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/internal/usage"
 	"github.com/outlethq/outlet/sandbox"
 )
 
@@ -95,13 +96,10 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 	m := metrics.New()
 	m.WatchQueue(store, 10*time.Second, time.Now)
 	policy := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, DNSServer: cfg.DNSServer}
-	var billing atomic.Pointer[functions.Service] // the service made below, with this sandbox
+	meter := usage.New(store, log, 0, time.Now)
+	defer meter.Close()
 	sb := sandbox.New(sandbox.Config{
-		BackgroundCPU: func(tenant string, cpu time.Duration) {
-			if fns := billing.Load(); fns != nil {
-				fns.ChargeCPU(tenant, cpu)
-			}
-		},
+		Meter:             meter,
 		Policy:            policy,
 		Defaults:          sandbox.Limits{Fetch: sandbox.FetchLimits{MaxRequests: cfg.FunctionFetchLimit, Timeout: cfg.FunctionFetchTimeout}},
 		TenantConcurrency: cfg.FunctionConcurrency,
@@ -121,10 +119,10 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 			MaxInputKB: int(cfg.FunctionMaxInput) >> 10, MaxOutputKB: int(cfg.FunctionMaxOutput) >> 10, MaxLogsKB: int(cfg.FunctionMaxLogs) >> 10},
 		AllowedHosts: cfg.FunctionAllowedHosts,
 		CacheTTL:     cfg.CacheTTL,
+		Meter:        meter,
 		Logger:       log,
 		Metrics:      m,
 	})
-	billing.Store(fns)
 	defer fns.Close()
 	d := dispatch.New(store, dispatch.Config{
 		Owner:          nodeName(),
@@ -153,7 +151,10 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 		PublishRateLimit: cfg.PublishRateLimit,
 		StrictEventTypes: cfg.StrictEventTypes,
 		CacheTTL:         cfg.CacheTTL,
+		AuthFailureRate:  cfg.AuthFailureRate,
+		AuthFailureBurst: cfg.AuthFailureBurst,
 		Functions:        fns,
+		OnChange:         fns.Forget,
 		FunctionMaxima: outlet.FunctionLimits{TimeoutMs: int(cfg.FunctionMaxTimeout / time.Millisecond), MemoryMB: cfg.FunctionMaxMemoryMB,
 			StackFrames: cfg.FunctionStackFrames, MaxInputKB: int(cfg.FunctionMaxInput) >> 10, MaxOutputKB: int(cfg.FunctionMaxOutput) >> 10,
 			MaxLogsKB: int(cfg.FunctionMaxLogs) >> 10},

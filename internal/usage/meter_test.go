@@ -1,4 +1,4 @@
-package functions
+package usage
 
 import (
 	"context"
@@ -22,13 +22,15 @@ func TestTheMeterAddsUpRunsShorterThanAMillisecond(t *testing.T) {
 	if err := store.CreateTenant(ctx, &outlet.Tenant{ID: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	m := newMeter(store, slog.Default(), time.Hour) // flushed by hand below
+	m := New(store, slog.Default(), time.Hour, func() time.Time { return now }) // flushed by hand below
 	for range 500 {
-		m.add("acme", now, 41*time.Microsecond)
+		m.Run("acme")
+		m.ChargeCPU("acme", 41*time.Microsecond)
 	}
 	m.flush()
-	m.add("acme", now, 600*time.Microsecond) // with the 500µs left over: one more millisecond
-	m.close()
+	m.Run("acme")
+	m.ChargeCPU("acme", 600*time.Microsecond) // with the 500µs left over: one more millisecond
+	m.Close()
 	u, err := store.Usage(ctx, "acme", now, now.Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,6 @@
-package functions
+// Package usage counts what tenants' functions use — runs and CPU time — and
+// writes it to the store for billing every few seconds.
+package usage
 
 import (
 	"context"
@@ -9,16 +11,22 @@ import (
 	"github.com/outlethq/outlet"
 )
 
-// meter adds up the tenants' function use and writes it to the store every
+// Store is what the meter writes to.
+type Store interface {
+	AddFunctionUsage(ctx context.Context, use []outlet.FunctionUsage) error
+}
+
+// Meter adds up the tenants' function use and writes it to the store every
 // few seconds, so billing doesn't cost a write per invocation. What hasn't
 // been written when the process dies unannounced is lost: at most one
-// interval's worth. A failed write is kept and tried again.
-type meter struct {
-	store interface {
-		AddFunctionUsage(ctx context.Context, use []outlet.FunctionUsage) error
-	}
+// interval's worth. A failed write is kept and tried again. The sandbox
+// charges it the CPU time it spends for each tenant (sandbox.Meter); the
+// functions service counts the runs. It is safe for concurrent use.
+type Meter struct {
+	store Store
 	log   *slog.Logger
 	every time.Duration
+	now   func() time.Time
 
 	mu      sync.Mutex
 	pending map[meterKey]*metered
@@ -41,21 +49,41 @@ type metered struct {
 	cpu         time.Duration
 }
 
-func newMeter(store interface {
-	AddFunctionUsage(ctx context.Context, use []outlet.FunctionUsage) error
-}, log *slog.Logger, every time.Duration) *meter {
-	m := &meter{store: store, log: log, every: every, pending: map[meterKey]*metered{},
+// DefaultInterval is how often a Meter writes what it counted.
+const DefaultInterval = 2 * time.Second
+
+// New starts a Meter that writes every interval (DefaultInterval when 0);
+// Close writes what is left and stops it. now is its clock (time.Now when
+// nil): it says which day a use belongs to.
+func New(store Store, log *slog.Logger, interval time.Duration, now func() time.Time) *Meter {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	m := &Meter{store: store, log: log, every: interval, now: now, pending: map[meterKey]*metered{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.run()
 	return m
 }
 
-// add counts one invocation.
-func (m *meter) add(tenantID string, at time.Time, cpu time.Duration) {
-	m.count(tenantID, at, 1, cpu)
+// Run counts one run of a tenant's function. Its CPU time is charged
+// separately, by whoever measured it.
+func (m *Meter) Run(tenantID string) {
+	m.count(tenantID, m.now(), 1, 0)
 }
 
-func (m *meter) count(tenantID string, at time.Time, invocations int64, cpu time.Duration) {
+// ChargeCPU adds CPU time spent for a tenant: a run, a deploy, warming an
+// engine.
+func (m *Meter) ChargeCPU(tenantID string, cpu time.Duration) {
+	m.count(tenantID, m.now(), 0, cpu)
+}
+
+func (m *Meter) count(tenantID string, at time.Time, invocations int64, cpu time.Duration) {
 	k := meterKey{tenantID, outlet.UsageDay(at)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -68,7 +96,7 @@ func (m *meter) count(tenantID string, at time.Time, invocations int64, cpu time
 	u.cpu += cpu
 }
 
-func (m *meter) run() {
+func (m *Meter) run() {
 	defer close(m.done)
 	t := time.NewTicker(m.every)
 	defer t.Stop()
@@ -83,7 +111,7 @@ func (m *meter) run() {
 	}
 }
 
-func (m *meter) flush() {
+func (m *Meter) flush() {
 	m.mu.Lock()
 	use := make([]outlet.FunctionUsage, 0, len(m.pending))
 	taken := map[meterKey]outlet.FunctionUsage{}
@@ -99,7 +127,7 @@ func (m *meter) flush() {
 		u.invocations = 0
 		u.cpu -= time.Duration(ms) * time.Millisecond
 	}
-	today := outlet.UsageDay(time.Now())
+	today := outlet.UsageDay(m.now())
 	for k, u := range m.pending {
 		// A past day's rest under a millisecond will never add up to one.
 		if u.invocations == 0 && (u.cpu == 0 || k.day < today) {
@@ -128,8 +156,8 @@ func (m *meter) flush() {
 	}
 }
 
-// close writes what is pending and stops.
-func (m *meter) close() {
+// Close writes what is pending and stops.
+func (m *Meter) Close() {
 	close(m.stop)
 	<-m.done
 }
