@@ -84,7 +84,7 @@ func newWasmEngine(fetch *fetcher, cacheDir string, charge func(tenant string, c
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	e := &wasmEngine{
 		fetch: fetch, rt: rt,
-		provided:  map[string]map[string]api.FunctionDefinition{}, charge: charge,
+		provided: map[string]map[string]api.FunctionDefinition{}, charge: charge,
 		compiling: make(chan struct{}, max(runtime.GOMAXPROCS(0)/2, 1)),
 		compiled:  map[string]*list.Element{}, used: list.New(),
 	}
@@ -287,4 +287,3 @@ func (e *wasmEngine) close(ctx context.Context) error {
 	e.mu.Unlock()
 	return e.rt.Close(ctx)
 }
-

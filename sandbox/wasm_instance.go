@@ -40,25 +40,25 @@ type wasmInstance struct {
 	stderr wasmLogWriter
 
 	// The call being made.
-	ctx        context.Context
-	engine     *wasmEngine
-	input      []byte
-	inputOff   uint64
-	secrets    map[string]string
-	meta       Meta
+	ctx         context.Context
+	engine      *wasmEngine
+	input       []byte
+	inputOff    uint64
+	secrets     map[string]string
+	meta        Meta
 	logs        *logBuffer
 	fetchBudget *fetchBudget
-	maxOutput  int
-	output     []byte
-	outputSet  bool
-	outputOff  uint64
-	errMsg     string
-	errOff     uint64
-	status     int32
-	headers    map[string]string // of the last response; nil before any
-	fail       *Error            // why a host function ended the call
-	overMemory bool              // the linear memory was refused a grow
-	crash      string            // what the plugin's runtime said as it died
+	maxOutput   int
+	output      []byte
+	outputSet   bool
+	outputOff   uint64
+	errMsg      string
+	errOff      uint64
+	status      int32
+	headers     map[string]string // of the last response; nil before any
+	fail        *Error            // why a host function ended the call
+	overMemory  bool              // the linear memory was refused a grow
+	crash       string            // what the plugin's runtime said as it died
 }
 
 // run makes one call, instantiating the plugin first if this instance is new.
@@ -305,4 +305,3 @@ func (w *wasmLogWriter) flush() {
 		w.in.crash = w.in.clipText([]byte(s), 500)
 	}
 }
-
