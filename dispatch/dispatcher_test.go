@@ -454,6 +454,33 @@ func TestFunctionsWaitingForTheSandboxDontHoldUpAnotherTenantsWebhooks(t *testin
 	}
 }
 
+func TestShutdownGivesBackFunctionDeliveriesRunningAndWaitingTheirTurn(t *testing.T) {
+	t.Parallel()
+	sandbox := newSaturatedRunner()
+	b := setup(t, func(c *Config) {
+		c.FunctionTenantMax = 1
+		c.Functions = sandbox
+	})
+	t.Cleanup(sandbox.finish)
+	b.tenant("acme")
+	b.function("acme", "slow")
+	ids := []string{b.publishOne("acme"), b.publishOne("acme"), b.publishOne("acme")}
+	waitUntil(t, "a run to start", func() bool { return sandbox.started("acme") })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // past the deadline at once: the run is cut short
+	check(t, b.d.Shutdown(ctx))
+
+	for _, id := range ids {
+		if d := b.delivery("acme", id); d.Status != outlet.StatusPending || d.InFlight || d.Attempts != 0 {
+			t.Errorf("a function delivery after shutdown: %s, in flight %v, %d attempts; want it given back unattempted", d.Status, d.InFlight, d.Attempts)
+		}
+	}
+	if got := b.claimAs("node-b"); !sameIDs(got, ids) {
+		t.Errorf("another node claimed %v right after shutdown; want all three function deliveries %v", got, ids)
+	}
+}
+
 // saturatedRunner holds every run until finish, counting the runs of each
 // tenant in it at once.
 type saturatedRunner struct {
