@@ -8,9 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "outlet:", err)
@@ -31,7 +28,9 @@ server: give its address with --url (or OUTLET_URL) and a key with --key
 this machine.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version,
 	}
+	root.SetVersionTemplate("outlet {{.Version}}\n")
 	root.AddCommand(newServeCmd(), newMigrateCmd(), newBenchCmd(), newVersionCmd(), newConfigDocsCmd())
 	addRemoteCommands(root)
 	return root
@@ -40,7 +39,7 @@ this machine.`,
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version: the module's, the VCS revision it was built from, and Go's",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "outlet", version)

@@ -95,7 +95,7 @@ The admin key is printed by 'outlet serve' on first start and stored in <data>/a
 A tenant's key comes from 'outlet api-keys create --tenant <tenant>'`)
 	}
 	c := client.New(r.url, key,
-		client.WithUserAgent("outlet-cli/"+version),
+		client.WithUserAgent("outlet-cli/"+moduleVersion),
 		client.WithHTTPClient(&http.Client{Timeout: time.Minute}))
 	return &call{cmd: cmd, args: args, client: c, json: r.json}, nil
 }
