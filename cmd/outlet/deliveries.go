@@ -28,11 +28,13 @@ schedule has run out.`,
 
 func newDeliveriesListCmd(r *remote, tenant *string) *cobra.Command {
 	var f client.DeliveryFilter
+	var wide bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List a tenant's deliveries, newest first",
-		Long: `List a tenant's deliveries, newest first. The table shortens the ids of events
-and endpoints; --json shows them whole.`,
+		Long: `List a tenant's deliveries, newest first. Ids are shown whole, to paste into
+the next command; --wide adds when the last attempt was and when the delivery
+was created.`,
 		Example: `  outlet deliveries list --tenant acme --status failed --since 24h
   outlet deliveries list --tenant acme --event-id evt_01jq2w3e4r5t6y7u8i9o0p1a2s`,
 		Args: args(),
@@ -42,15 +44,25 @@ and endpoints; --json shows them whole.`,
 				return err
 			}
 			return printPage(c, page, func(w io.Writer) {
-				row(w, "ID", "EVENT", "TYPE", "ENDPOINT", "STATUS", "ATTEMPTS", "LAST ATTEMPT", "NEXT ATTEMPT", "CREATED")
+				// Three whole ids make a wide table: the times that matter
+				// less make room for them unless --wide.
+				head := []any{"ID", "EVENT", "TYPE", "ENDPOINT", "STATUS", "ATTEMPTS", "NEXT ATTEMPT"}
+				if wide {
+					head = append(head, "LAST ATTEMPT", "CREATED")
+				}
+				row(w, head...)
 				for _, d := range page.Data {
-					row(w, d.ID, shortID(d.EventID), d.EventType, shortID(d.Target.ID), d.Status, d.Attempts,
-						agoPtr(d.LastAttemptAt), agoPtr(d.NextAttemptAt), ago(d.CreatedAt))
+					cells := []any{d.ID, d.EventID, d.EventType, d.Target.ID, d.Status, d.Attempts, agoPtr(d.NextAttemptAt)}
+					if wide {
+						cells = append(cells, agoPtr(d.LastAttemptAt), ago(d.CreatedAt))
+					}
+					row(w, cells...)
 				}
 			})
 		}),
 	}
 	fs := cmd.Flags()
+	fs.BoolVar(&wide, "wide", false, "add the LAST ATTEMPT and CREATED columns")
 	fs.StringVar(&f.EventID, "event-id", "", "only deliveries of this event")
 	fs.StringVar(&f.EndpointID, "endpoint-id", "", "only deliveries to this endpoint")
 	fs.StringVar(&f.Function, "function", "", "only deliveries to this function")

@@ -483,12 +483,8 @@ func followLogs(c *call, f client.LogFilter) error {
 // printInvocation writes one invocation as a log line, then its console
 // output.
 func printInvocation(w io.Writer, inv *outlet.Invocation) {
-	ref := inv.TriggerRef
-	if inv.Trigger == outlet.TriggerEvent {
-		ref = shortID(ref)
-	}
 	line := fmt.Sprintf("%s  v%d  %s %s  %d ms  %s", inv.StartedAt.Local().Format("2006-01-02 15:04:05.000"),
-		inv.Version, inv.Trigger, ref, inv.DurationMs, inv.Outcome)
+		inv.Version, inv.Trigger, inv.TriggerRef, inv.DurationMs, inv.Outcome)
 	if inv.Error != "" {
 		line += ": " + oneLine(inv.Error)
 	}

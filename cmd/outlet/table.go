@@ -35,22 +35,6 @@ func field(w io.Writer, name string, value any) {
 	fmt.Fprintf(w, "%s:\t%v\n", name, value)
 }
 
-// shortID shortens an id that refers to another record to its prefix and
-// last characters: dlv_…k3j9x2. The row's own id is shown in full, so it can
-// be passed to other commands.
-func shortID(id string) string {
-	if len(id) <= 16 {
-		return id
-	}
-	prefix, _, ok := strings.Cut(id, "_")
-	if !ok || len(prefix) > 4 {
-		prefix = ""
-	} else {
-		prefix += "_"
-	}
-	return prefix + "…" + id[len(id)-6:]
-}
-
 // ago says when t was (or will be) relative to now: 12s ago, in 4m, or a
 // date when it is far.
 func ago(t time.Time) string {
