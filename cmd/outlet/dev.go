@@ -48,10 +48,11 @@ Secrets come from --secret NAME=VALUE flags and a --secrets-file in .env form
 (NAME=VALUE lines); fetch reaches public hosts only, unless
 --allow-private-networks.
 
-ctx holds what it would on the server: on an --event, trigger "event", the
-tenant (--tenant, else $OUTLET_TENANT, else "local"), a new event_id and
-delivery_id, and attempt 1 (--attempt to try a retry); on an --input, trigger
-"hook" and the hook (--hook, else the one hook outlet.yaml names).
+ctx holds what it would on the server, and test: true, as in a test run: on
+an --event, trigger "event", the tenant (--tenant, else $OUTLET_TENANT, else
+"local"), a new event_id and delivery_id, and attempt 1 (--attempt to try a
+retry); on an --input, trigger "hook" and the hook (--hook, else the one hook
+outlet.yaml names).
 
 The command fails (exit status 1) when the function does, after showing why.`,
 		Example: `  outlet dev --input '{"total": 100}'
@@ -120,7 +121,7 @@ The command fails (exit status 1) when the function does, after showing why.`,
 	fl.StringVar(&secretsFile, "secrets-file", "", "read secrets from this file of NAME=VALUE lines (.env form); --secret wins over it")
 	fl.BoolVar(&allowPrivate, "allow-private-networks", false, "let fetch reach loopback and private addresses, e.g. a mock of an API on localhost")
 	fl.StringVar(&local.tenant, "tenant", "", `ctx.tenant: the tenant to run as (default $OUTLET_TENANT, else "local")`)
-	fl.StringVar(&local.hook, "hook", "", "ctx.hook of an --input run: the hook it serves (default the one hook outlet.yaml names)")
+	fl.StringVar(&local.hook, "hook", "", "ctx.hook of an --input run: the hook it serves (default the one hook outlet.yaml names, if it names one)")
 	fl.IntVar(&local.attempt, "attempt", 1, "ctx.attempt of an --event run: 1 for the first attempt, 2 for the first retry, …")
 	return cmd
 }
@@ -154,27 +155,21 @@ func (l *localRun) meta(m *manifest, event bool) (sandbox.Meta, error) {
 		}
 		// A delivery's ids, new for each run, as a new event's would be.
 		return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerEvent, EventID: outlet.NewID(outlet.PrefixEvent),
-			DeliveryID: outlet.NewID(outlet.PrefixDelivery), Attempt: l.attempt}, nil
+			DeliveryID: outlet.NewID(outlet.PrefixDelivery), Attempt: l.attempt, Test: true}, nil
 	}
 	if l.attempt != 1 {
 		return sandbox.Meta{}, errors.New("--attempt is for --event runs: a hook's call is never retried")
 	}
 	hook := l.hook
-	switch {
-	case hook != "":
-		if outlet.ValidateEventTypeName(hook) != nil {
-			return sandbox.Meta{}, fmt.Errorf("--hook %q is not a hook name such as checkout.discount", hook)
-		}
-	case len(m.Hooks) == 1:
-		hook = m.Hooks[0]
-	case len(m.Hooks) > 1:
-		return sandbox.Meta{}, fmt.Errorf("%s serves hooks %s: say which this run is at with --hook", m.Name, strings.Join(m.Hooks, ", "))
-	default:
-		// Bound to no hook, the function can only be tried on an input, as
-		// 'outlet functions test' does.
-		return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerTest}, nil
+	if hook != "" && outlet.ValidateEventTypeName(hook) != nil {
+		return sandbox.Meta{}, fmt.Errorf("--hook %q is not a hook name such as checkout.discount", hook)
 	}
-	return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerHook, Hook: hook}, nil
+	if hook == "" && len(m.Hooks) == 1 {
+		hook = m.Hooks[0]
+	}
+	// Of several hooks, none is the one: ctx.hook is left out, as in a test
+	// run on the server without --hook.
+	return sandbox.Meta{Tenant: tenant, Trigger: outlet.TriggerHook, Hook: hook, Test: true}, nil
 }
 
 // devResult is what a local run came to: a test run's answer without the
