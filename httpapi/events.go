@@ -40,12 +40,12 @@ type publishRequest struct {
 }
 
 type publishAnswer struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Timestamp  time.Time `json:"timestamp"`
-	CreatedAt  time.Time `json:"created_at"`
-	Deliveries int       `json:"deliveries"`
-	Replayed   bool      `json:"replayed"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Timestamp  outlet.JSONTime `json:"timestamp"`
+	CreatedAt  outlet.JSONTime `json:"created_at"`
+	Deliveries int             `json:"deliveries"`
+	Replayed   bool            `json:"replayed"`
 }
 
 func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
@@ -79,7 +79,7 @@ func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	e := res.Event
-	writeJSON(w, http.StatusAccepted, publishAnswer{ID: e.ID, Type: e.Type, Timestamp: e.Timestamp, CreatedAt: e.CreatedAt,
+	writeJSON(w, http.StatusAccepted, publishAnswer{ID: e.ID, Type: e.Type, Timestamp: outlet.JSONTime(e.Timestamp), CreatedAt: outlet.JSONTime(e.CreatedAt),
 		Deliveries: res.Deliveries, Replayed: res.Replayed})
 	return nil
 }
@@ -92,8 +92,10 @@ func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, 
 	if err := outlet.ValidateEventTypeName(req.Type); err != nil {
 		return nil, err
 	}
-	if len(req.Data) == 0 || string(req.Data) == "null" {
-		return nil, outlet.Errorf(outlet.EINVALID, "data is required: the JSON value receivers get as \"data\"")
+	// Any JSON value is data, null too: receivers get it as it was sent. Only
+	// a request without the field is refused, as it is most likely a mistake.
+	if len(req.Data) == 0 {
+		return nil, outlet.Errorf(outlet.EINVALID, "data is required: the JSON value receivers get as \"data\" (any JSON value, null included)")
 	}
 	var data bytes.Buffer
 	if err := json.Compact(&data, req.Data); err != nil {
