@@ -42,7 +42,12 @@ func pageParams(r *http.Request) (outlet.Page, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return p, outlet.Errorf(outlet.EINVALID, "limit %q is not a whole number", v)
+			return p, outlet.Errorf(outlet.EINVALID, "limit %q is not a whole number: use 1 to %d", v, outlet.MaxPageLimit)
+		}
+		// Page reads a limit of 0 as "the default"; a caller who writes
+		// ?limit=0 asked for something else.
+		if n < 1 || n > outlet.MaxPageLimit {
+			return p, outlet.Errorf(outlet.EINVALID, "limit %d is out of range: use 1 to %d, or leave it out for %d", n, outlet.MaxPageLimit, outlet.DefaultPageLimit)
 		}
 		p.Limit = n
 	}
