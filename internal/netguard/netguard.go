@@ -177,6 +177,9 @@ type Policy struct {
 // CheckURL refuses, at registration, an endpoint URL whose host is plainly
 // private: an IP literal in a blocked range or a name that always means this
 // host. Names that resolve to such addresses are refused when connecting.
+// Unlike a refusal when connecting, its message names the kind of address:
+// it resolves nothing, so it tells the caller only about the literal they
+// typed, and how to fix it.
 func (p Policy) CheckURL(raw string) error {
 	u, err := outlet.ParseEndpointURL(raw)
 	if err != nil || p.AllowPrivate {
