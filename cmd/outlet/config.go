@@ -12,54 +12,20 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/app"
 )
 
 // serveConfig is every setting of `outlet serve`. Its flags are defined once,
-// in flags; each has an OUTLET_* environment twin, and the help text, the
-// startup summary and docs/configuration.md are all generated from them.
+// in flags, with app.Defaults() as their defaults; each has an OUTLET_*
+// environment twin, and the help text, the startup summary and
+// docs/configuration.md are all generated from them.
 type serveConfig struct {
-	Addr                 string
-	Data                 string
-	Database             databaseURL
-	AllowPrivateNetworks bool
-	DNSServer            string
-	RetrySchedule        scheduleValue
-	AttemptTimeout       time.Duration
-	MaxRetryAfter        time.Duration
-	DisableAfter         time.Duration
-	Retention            time.Duration
-	MaxEventSize         byteSize
-	StrictEventTypes     bool
-	Workers              int
-	MaxHeld              int
-	EndpointMaxInFlight  int
-	BreakerFailures      int
-	BreakerCooldown      time.Duration
-	BreakerMaxCooldown   time.Duration
-	PublishRateLimit     int
-	Lease                time.Duration
-	PollInterval         time.Duration
-	CacheTTL             time.Duration
-	AuthFailureRate      float64
-	AuthFailureBurst     int
-	ShutdownTimeout      time.Duration
-	FunctionTimeout      time.Duration
-	FunctionMemoryMB     int
-	FunctionMaxTimeout   time.Duration
-	FunctionMaxMemoryMB  int
-	FunctionStackFrames  int
-	FunctionMaxInput     byteSize
-	FunctionMaxOutput    byteSize
-	FunctionMaxLogs      byteSize
-	FunctionConcurrency  int
-	FunctionMaxParallel  int
-	FunctionAllowedHosts []string
-	FunctionFetchLimit   int
-	FunctionFetchTimeout time.Duration
-	FunctionWarmVMs      int
-	DebugAddr            string
-	LogFormat            string
-	LogLevel             string
+	app.Config // what the server is built from; its defaults are app.Defaults()
+	Addr            string
+	ShutdownTimeout time.Duration
+	DebugAddr       string
+	LogFormat       string
+	LogLevel        string
 }
 
 // envOnly are settings read from the environment alone, because a flag's
@@ -70,47 +36,47 @@ var envOnly = []struct{ name, usage string }{
 }
 
 func (c *serveConfig) flags(fs *pflag.FlagSet) {
-	c.RetrySchedule = scheduleValue(outlet.DefaultRetrySchedule)
-	c.MaxEventSize = 256 << 10
+	// Every flag's default is the value app.Defaults() put in its field.
+	c.Config = app.Defaults()
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	c.storeFlags(fs)
-	fs.BoolVar(&c.AllowPrivateNetworks, "allow-private-networks", false, "let webhooks reach loopback, private, link-local and metadata addresses (for development and tests)")
-	fs.StringVar(&c.DNSServer, "dns-server", "", "resolve webhook hosts with this DNS server (host:port) instead of the system's")
-	fs.Var(&c.RetrySchedule, "retry-schedule", "waits between attempts, comma-separated Go durations; after the last, a delivery has failed")
-	fs.DurationVar(&c.AttemptTimeout, "attempt-timeout", 15*time.Second, "the longest one webhook attempt may take, connect to last byte")
-	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", time.Hour, "the longest a receiver's Retry-After header (on 429 or 503) may delay the next attempt")
-	fs.DurationVar(&c.DisableAfter, "disable-after", 120*time.Hour, "disable an endpoint after every attempt to it has failed for this long")
-	fs.DurationVar(&c.Retention, "retention", 30*24*time.Hour, "delete event payloads and response bodies older than this (0 keeps them forever); delivery records stay")
-	fs.Var(&c.MaxEventSize, "max-event-size", "largest event data accepted by publish (e.g. 256KiB, 1MiB)")
-	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", false, "refuse events whose type is not in the catalog")
-	fs.IntVar(&c.Workers, "workers", 64, "webhook attempts in flight at once on this node")
-	fs.IntVar(&c.MaxHeld, "max-held", 10000, "deliveries this node holds in memory, waiting or in flight; the rest wait in the database")
-	fs.IntVar(&c.EndpointMaxInFlight, "endpoint-max-in-flight", 10, "attempts in flight to one endpoint at once from this node, unless the endpoint sets max_in_flight")
-	fs.IntVar(&c.BreakerFailures, "breaker-failures", 5, "stop sending to an endpoint after this many attempts in a row got no answer, a 5xx or a 429, until a probe succeeds (0 turns the breaker off)")
-	fs.DurationVar(&c.BreakerCooldown, "breaker-cooldown", 10*time.Second, "how long an endpoint's circuit stays open before a probe; it doubles after each failed probe")
-	fs.DurationVar(&c.BreakerMaxCooldown, "breaker-max-cooldown", 5*time.Minute, "the longest an endpoint's circuit stays open between probes")
-	fs.IntVar(&c.PublishRateLimit, "publish-rate-limit", 0, "events per second one tenant may publish to this node, unless the tenant's publish_rate_limit says otherwise (0: no limit); more are refused with 429")
-	fs.DurationVar(&c.Lease, "lease", 60*time.Second, "how long a node's claim on a delivery lasts unless renewed; a node that dies leaves its work to others after this")
-	fs.DurationVar(&c.PollInterval, "poll-interval", time.Second, "the longest this node sleeps without looking for due deliveries")
-	fs.DurationVar(&c.CacheTTL, "cache-ttl", 5*time.Second, "how long API keys and event type schemas are cached")
-	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 10, "requests per second with an unknown API key one client address (an IPv6 /64) may make, after a burst of --auth-failure-burst; past it, keys this node hasn't seen are refused with 429 without a database lookup (0: no limit)")
-	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", 200, "requests with an unknown API key one client address may make at once before --auth-failure-rate applies")
+	fs.BoolVar(&c.AllowPrivateNetworks, "allow-private-networks", c.AllowPrivateNetworks, "let webhooks reach loopback, private, link-local and metadata addresses (for development and tests)")
+	fs.StringVar(&c.DNSServer, "dns-server", c.DNSServer, "resolve webhook hosts with this DNS server (host:port) instead of the system's")
+	fs.Var((*scheduleValue)(&c.RetrySchedule), "retry-schedule", "waits between attempts, comma-separated Go durations; after the last, a delivery has failed")
+	fs.DurationVar(&c.AttemptTimeout, "attempt-timeout", c.AttemptTimeout, "the longest one webhook attempt may take, connect to last byte")
+	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", c.MaxRetryAfter, "the longest a receiver's Retry-After header (on 429 or 503) may delay the next attempt")
+	fs.DurationVar(&c.DisableAfter, "disable-after", c.DisableAfter, "disable an endpoint after every attempt to it has failed for this long")
+	fs.DurationVar(&c.Retention, "retention", c.Retention, "delete event payloads and response bodies older than this (0 keeps them forever); delivery records stay")
+	fs.Var((*byteSize)(&c.MaxEventSize), "max-event-size", "largest event data accepted by publish (e.g. 256KiB, 1MiB)")
+	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", c.StrictEventTypes, "refuse events whose type is not in the catalog")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "webhook attempts in flight at once on this node")
+	fs.IntVar(&c.MaxHeld, "max-held", c.MaxHeld, "deliveries this node holds in memory, waiting or in flight; the rest wait in the database")
+	fs.IntVar(&c.EndpointMaxInFlight, "endpoint-max-in-flight", c.EndpointMaxInFlight, "attempts in flight to one endpoint at once from this node, unless the endpoint sets max_in_flight")
+	fs.IntVar(&c.BreakerFailures, "breaker-failures", c.BreakerFailures, "stop sending to an endpoint after this many attempts in a row got no answer, a 5xx or a 429, until a probe succeeds (0 turns the breaker off)")
+	fs.DurationVar(&c.BreakerCooldown, "breaker-cooldown", c.BreakerCooldown, "how long an endpoint's circuit stays open before a probe; it doubles after each failed probe")
+	fs.DurationVar(&c.BreakerMaxCooldown, "breaker-max-cooldown", c.BreakerMaxCooldown, "the longest an endpoint's circuit stays open between probes")
+	fs.IntVar(&c.PublishRateLimit, "publish-rate-limit", c.PublishRateLimit, "events per second one tenant may publish to this node, unless the tenant's publish_rate_limit says otherwise (0: no limit); more are refused with 429")
+	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a node's claim on a delivery lasts unless renewed; a node that dies leaves its work to others after this")
+	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "the longest this node sleeps without looking for due deliveries")
+	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "how long API keys and event type schemas are cached")
+	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", c.AuthFailureRate, "requests per second with an unknown API key one client address (an IPv6 /64) may make, after a burst of --auth-failure-burst; past it, keys this node hasn't seen are refused with 429 without a database lookup (0: no limit)")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", c.AuthFailureBurst, "requests with an unknown API key one client address may make at once before --auth-failure-rate applies")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long to let attempts in flight finish before cutting them short")
-	fs.DurationVar(&c.FunctionTimeout, "function-timeout", 10*time.Second, "how long a function may run on an event unless its deploy says otherwise (at a hook, the hook's timeout_ms applies)")
-	fs.IntVar(&c.FunctionMemoryMB, "function-memory", 64, "MiB of memory a function gets unless its deploy says otherwise")
-	fs.DurationVar(&c.FunctionMaxTimeout, "function-max-timeout", time.Minute, "the longest timeout a deploy may ask for")
-	fs.IntVar(&c.FunctionMaxMemoryMB, "function-max-memory", 256, "the most MiB of memory a deploy may ask for")
-	c.FunctionMaxInput, c.FunctionMaxOutput, c.FunctionMaxLogs = 1<<20, 1<<20, 16<<10
-	fs.IntVar(&c.FunctionStackFrames, "function-stack-frames", 5000, "JavaScript call depth a function gets; deeper recursion is a runtime_error (a deploy may ask for less)")
-	fs.Var(&c.FunctionMaxInput, "function-max-input", "largest input (an event, or a hook's input) a function takes (a deploy may ask for less)")
-	fs.Var(&c.FunctionMaxOutput, "function-max-output", "largest output a function may return (a deploy may ask for less)")
-	fs.Var(&c.FunctionMaxLogs, "function-max-logs", "console output kept per function run; the rest is cut and marked (a deploy may ask for less)")
-	fs.IntVar(&c.FunctionConcurrency, "function-concurrency", 8, "function runs one tenant may have going at once on this node; more wait their turn")
-	fs.IntVar(&c.FunctionMaxParallel, "function-max-parallel", 64, "function runs all tenants may have going at once on this node")
-	fs.StringSliceVar(&c.FunctionAllowedHosts, "function-allowed-hosts", nil, "hosts any tenant's functions may fetch from (e.g. api.stripe.com,*.example.com); a tenant's own allowed_hosts can narrow this, not widen it; empty allows any public host")
-	fs.IntVar(&c.FunctionFetchLimit, "function-fetch-limit", 20, "fetch requests one function run may make")
-	fs.DurationVar(&c.FunctionFetchTimeout, "function-fetch-timeout", 5*time.Second, "the longest one fetch request of a function may take")
-	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", 256, "JavaScript engines kept warm, ready to run, on this node")
+	fs.DurationVar(&c.FunctionTimeout, "function-timeout", c.FunctionTimeout, "how long a function may run on an event unless its deploy says otherwise (at a hook, the hook's timeout_ms applies)")
+	fs.IntVar(&c.FunctionMemoryMB, "function-memory", c.FunctionMemoryMB, "MiB of memory a function gets unless its deploy says otherwise")
+	fs.DurationVar(&c.FunctionMaxTimeout, "function-max-timeout", c.FunctionMaxTimeout, "the longest timeout a deploy may ask for")
+	fs.IntVar(&c.FunctionMaxMemoryMB, "function-max-memory", c.FunctionMaxMemoryMB, "the most MiB of memory a deploy may ask for")
+	fs.IntVar(&c.FunctionStackFrames, "function-stack-frames", c.FunctionStackFrames, "JavaScript call depth a function gets; deeper recursion is a runtime_error (a deploy may ask for less)")
+	fs.Var((*byteSize)(&c.FunctionMaxInput), "function-max-input", "largest input (an event, or a hook's input) a function takes (a deploy may ask for less)")
+	fs.Var((*byteSize)(&c.FunctionMaxOutput), "function-max-output", "largest output a function may return (a deploy may ask for less)")
+	fs.Var((*byteSize)(&c.FunctionMaxLogs), "function-max-logs", "console output kept per function run; the rest is cut and marked (a deploy may ask for less)")
+	fs.IntVar(&c.FunctionConcurrency, "function-concurrency", c.FunctionConcurrency, "function runs one tenant may have going at once on this node; more wait their turn")
+	fs.IntVar(&c.FunctionMaxParallel, "function-max-parallel", c.FunctionMaxParallel, "function runs all tenants may have going at once on this node")
+	fs.StringSliceVar(&c.FunctionAllowedHosts, "function-allowed-hosts", c.FunctionAllowedHosts, "hosts any tenant's functions may fetch from (e.g. api.stripe.com,*.example.com); a tenant's own allowed_hosts can narrow this, not widen it; empty allows any public host")
+	fs.IntVar(&c.FunctionFetchLimit, "function-fetch-limit", c.FunctionFetchLimit, "fetch requests one function run may make")
+	fs.DurationVar(&c.FunctionFetchTimeout, "function-fetch-timeout", c.FunctionFetchTimeout, "the longest one fetch request of a function may take")
+	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", c.FunctionWarmVMs, "JavaScript engines kept warm, ready to run, on this node")
+	fs.Var((*byteSize)(&c.FunctionWarmMemory), "function-warm-memory", "memory that engines kept warm between runs (JavaScript VMs and Wasm instances) may hold on this node, least recently used evicted first; one tenant may hold a quarter of it")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); keep it private")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -119,8 +85,8 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 // storeFlags defines the flags that say where the store is, which `outlet
 // migrate` shares with `outlet serve`.
 func (c *serveConfig) storeFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.Data, "data", "./outlet-data", "directory for the embedded database and the generated admin key")
-	fs.Var(&c.Database, "database", "the database: empty for the embedded SQLite database under --data, or a postgres:// URL that several nodes can share "+
+	fs.StringVar(&c.Data, "data", app.Defaults().Data, "directory for the embedded database and the generated admin key")
+	fs.Var((*databaseURL)(&c.Database), "database", "the database: empty for the embedded SQLite database under --data, or a postgres:// URL that several nodes can share "+
 		"(e.g. postgres://outlet@db.internal:5432/outlet?sslmode=verify-full&search_path=outlet); "+
 		"keep a password off the command line: set it in the environment twin or in PGPASSWORD")
 }
@@ -223,6 +189,8 @@ func (c *serveConfig) validate() error {
 		return fmt.Errorf("--function-stack-frames must be at least 100, and --function-max-input, --function-max-output and --function-max-logs at least 1KiB")
 	case c.FunctionConcurrency < 1 || c.FunctionMaxParallel < 1:
 		return fmt.Errorf("--function-concurrency and --function-max-parallel must be at least 1")
+	case c.FunctionWarmMemory < 1<<20:
+		return fmt.Errorf("--function-warm-memory must be at least 1MiB")
 	}
 	if err := outlet.ValidateHostPatterns(c.FunctionAllowedHosts); err != nil {
 		return fmt.Errorf("--function-allowed-hosts: %s", outlet.ErrorMessage(err))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/outlethq/outlet/internal/app"
 )
 
 func newMigrateCmd() *cobra.Command {
@@ -34,7 +36,7 @@ and nodes starting at once wait for one another.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			v, err := migrateStore(ctx, &cfg)
+			v, err := app.Migrate(ctx, cfg.Config)
 			if err != nil {
 				return err
 			}
