@@ -20,7 +20,9 @@ import (
 // environment twin, and the help text, the startup summary and
 // docs/configuration.md are all generated from them.
 type serveConfig struct {
-	app.Config // what the server is built from; its defaults are app.Defaults()
+	// Config is what the server is built from; the rest is serve's own.
+	app.Config
+
 	Addr            string
 	ShutdownTimeout time.Duration
 	DebugAddr       string

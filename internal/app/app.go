@@ -254,7 +254,7 @@ func (a *App) AdminKey() (key string, generated bool) { return a.adminKey, a.gen
 
 // Store, Dispatcher, Functions, Sandbox and API are the parts, for tests
 // that look behind the API.
-func (a *App) Store() outlet.Store                { return a.store }
+func (a *App) Store() outlet.Store              { return a.store }
 func (a *App) Dispatcher() *dispatch.Dispatcher { return a.disp }
 func (a *App) Functions() *functions.Service    { return a.functions }
 func (a *App) Sandbox() *sandbox.Sandbox        { return a.sandbox }
