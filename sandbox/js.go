@@ -16,6 +16,10 @@ import (
 //go:embed bootstrap.js
 var bootstrapJS string
 
+// bootstrapTimeout bounds the bootstrap's run, which is the same fixed
+// work in every VM.
+const bootstrapTimeout = 30 * time.Second
+
 // moduleName is what a function's module is called inside its VM; stack
 // traces show it.
 const moduleName = "function.js"
@@ -61,7 +65,9 @@ func newJSVM(fn Function, lim Limits, f *fetcher) (*jsVM, *Error) {
 	}
 	vm.SetMemoryLimit(uintptr(lim.MemoryMB)<<20 - uintptr(jsStackBytes(lim)))
 	vm.SetMaxStackSize(uintptr(lim.MaxFrames))
-	vm.SetEvalTimeout(lim.Timeout)
+	// The bootstrap is Outlet's own code: only the module's counts against
+	// the function's time.
+	vm.SetEvalTimeout(bootstrapTimeout)
 	for name, f := range map[string]any{
 		"__outlet_log":     j.log,
 		"__outlet_fetch":   j.fetchJSON,
@@ -99,6 +105,7 @@ func newJSVM(fn Function, lim Limits, f *fetcher) (*jsVM, *Error) {
 		*m.v = v
 		j.held = append(j.held, m.v)
 	}
+	vm.SetEvalTimeout(lim.Timeout)
 	code := string(fn.Code)
 	vm.SetModuleLoader(func(_ *quickjs.VM, name string) (string, error) {
 		if name == moduleName {

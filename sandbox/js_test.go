@@ -223,7 +223,7 @@ func TestSecretsAreMaskedInLogsAndErrors(t *testing.T) {
 func TestLogsAreCappedAndSaySo(t *testing.T) {
 	t.Parallel()
 	s := setup(t, true)
-	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default () => { for (let i = 0; i < 10000; i++) console.log("line", i); return 1 }`)
+	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default () => { for (let i = 0; i < 2000; i++) console.log("line", i); return 1 }`)
 	res := run(s, fn, `{}`, Limits{MaxLogs: 1000}, nil)
 	if res.Error != nil || len(res.Logs) > 1000 || !res.LogsTruncated {
 		t.Errorf("error %v, %d bytes of logs, truncated %v; want at most 1000 and truncated", res.Error, len(res.Logs), res.LogsTruncated)
