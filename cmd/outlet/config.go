@@ -77,7 +77,7 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.FunctionAllowedHosts, "function-allowed-hosts", c.FunctionAllowedHosts, "hosts any tenant's functions may fetch from (e.g. api.stripe.com,*.example.com); a tenant's own allowed_hosts can narrow this, not widen it; empty allows any public host")
 	fs.IntVar(&c.FunctionFetchLimit, "function-fetch-limit", c.FunctionFetchLimit, "fetch requests one function run may make")
 	fs.DurationVar(&c.FunctionFetchTimeout, "function-fetch-timeout", c.FunctionFetchTimeout, "the longest one fetch request of a function may take")
-	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", c.FunctionWarmVMs, "JavaScript engines kept warm, ready to run, on this node")
+	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", c.FunctionWarmVMs, "function engines (JavaScript VMs and Wasm instances) kept warm, ready to run, on this node")
 	fs.Var((*byteSize)(&c.FunctionWarmMemory), "function-warm-memory", "memory that engines kept warm between runs (JavaScript VMs and Wasm instances) may hold on this node, least recently used evicted first; one tenant may hold a quarter of it")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); keep it private")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")

@@ -98,6 +98,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		CacheDir:          filepath.Join(cfg.Data, "wasm-cache"),
 		Logger:            log,
 	})
+	m.WatchWarm(func() metrics.WarmStats {
+		st := a.sandbox.WarmStats()
+		return metrics.WarmStats{Engines: st.Engines, Bytes: st.Bytes}
+	})
 	a.functions = functions.New(functions.Config{
 		Store:        a.store,
 		Sandbox:      a.sandbox,

@@ -140,3 +140,38 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(q.depth, prometheus.GaugeValue, float64(q.last.Pending))
 	ch <- prometheus.MustNewConstMetric(q.age, prometheus.GaugeValue, age)
 }
+
+// WarmStats is what a node's warm function engines hold, by runtime
+// ("javascript", "wasm").
+type WarmStats struct {
+	Engines map[string]int
+	Bytes   map[string]uint64
+}
+
+// WatchWarm exports how many function engines are kept warm on this node and
+// the bytes they hold, by runtime, read from src at each scrape.
+func (m *Metrics) WatchWarm(src func() WarmStats) {
+	m.Registry.MustRegister(&warmCollector{src: src,
+		engines: prometheus.NewDesc("outlet_function_warm_engines", "Function engines (JavaScript VMs, Wasm instances) kept warm between calls.", []string{"runtime"}, nil),
+		bytes: prometheus.NewDesc("outlet_function_warm_bytes",
+			"Bytes the warm function engines hold, as their engines count them (see --function-warm-memory).", []string{"runtime"}, nil),
+	})
+}
+
+type warmCollector struct {
+	src            func() WarmStats
+	engines, bytes *prometheus.Desc
+}
+
+func (c *warmCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.engines
+	ch <- c.bytes
+}
+
+func (c *warmCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.src()
+	for _, rt := range []string{"javascript", "wasm"} {
+		ch <- prometheus.MustNewConstMetric(c.engines, prometheus.GaugeValue, float64(st.Engines[rt]), rt)
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(st.Bytes[rt]), rt)
+	}
+}
