@@ -44,7 +44,9 @@ func TestWasmTablesAndRecursionStayWithinTheMemoryLimit(t *testing.T) {
 	base, _ := s.rss()
 
 	// A table declared at 2^27 entries (1 GiB) is refused at deploy.
-	var refusal struct{ Error struct{ Code, Message string } }
+	var refusal struct {
+		Error struct{ Code, Message string }
+	}
 	status := s.call(adminKey, "PUT", "/v1/tenants/attacker/functions/huge", map[string]any{"runtime": "wasm", "memory_mb": 8, "hooks": []string{"run"},
 		"wasm": wasmHandleModule([]byte{0x00, 0x80, 0x80, 0x80, 0x40}, []byte{0x41, 0x00})}, &refusal)
 	if status != 422 || !strings.Contains(refusal.Error.Message, "table 0 starts with 134217728 entries") {
@@ -140,7 +142,9 @@ func TestDeployRunsTopLevelCodeWithinTheFunctionsLimits(t *testing.T) {
 	s := startServer(t)
 	s.tenant("acme")
 	start := time.Now()
-	var refusal struct{ Error struct{ Code, Message string } }
+	var refusal struct {
+		Error struct{ Code, Message string }
+	}
 	status := s.call(adminKey, "PUT", "/v1/tenants/acme/functions/spin", map[string]any{"runtime": "javascript", "timeout_ms": 2000,
 		"code": "while (true) {}\nexport default () => 1"}, &refusal)
 	if status != 422 || !strings.Contains(refusal.Error.Message, "time limit of") {
