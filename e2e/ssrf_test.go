@@ -185,9 +185,11 @@ func TestARefusedAddressAndANameThatDoesNotResolveFailAlike(t *testing.T) {
 	waitFor(t, 5*time.Second, "the log to tell a refusal from a missing name", func() bool {
 		refused := s.logLines("function fetch refused by the network policy")
 		missing := s.logLines("function fetch failed: the host doesn't resolve")
-		return len(refused) == 1 && len(missing) == 1 &&
+		syncRefused := s.logLines("sync endpoint call refused by the network policy")
+		return len(refused) == 1 && len(missing) == 1 && len(syncRefused) == 1 &&
 			refused[0]["tenant"] == "acme" && refused[0]["function"] == "fetcher" && strings.Contains(fmt.Sprint(refused[0]["detail"]), "10.0.0.1: it is a private address") &&
-			missing[0]["host"] == "missing.test" && strings.Contains(fmt.Sprint(missing[0]["detail"]), "no such host")
+			missing[0]["host"] == "missing.test" && strings.Contains(fmt.Sprint(missing[0]["detail"]), "no such host") &&
+			syncRefused[0]["tenant"] == "acme" && syncRefused[0]["hook"] == "sync.internal"
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -65,8 +66,11 @@ func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, inp
 		var dnsErr *net.DNSError
 		switch {
 		case errors.As(err, &unreachable):
-			s.log.Info("sync endpoint unreachable", "tenant", ep.TenantID, "hook", ep.Hook, "host", unreachable.Host,
-				"refused_by_policy", unreachable.Refused, "detail", unreachable.Detail)
+			level, msg := slog.LevelInfo, "sync endpoint call failed: the host doesn't resolve"
+			if unreachable.Refused {
+				level, msg = slog.LevelWarn, "sync endpoint call refused by the network policy"
+			}
+			s.log.Log(ctx, level, msg, "tenant", ep.TenantID, "hook", ep.Hook, "host", unreachable.Host, "detail", unreachable.Detail)
 			return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: unreachable.Error()}
 		case errors.Is(err, context.DeadlineExceeded):
 			return nil, &sandbox.Error{Code: sandbox.CodeTimeout, Message: fmt.Sprintf("the endpoint didn't answer within the hook's %d ms", timeoutMs)}

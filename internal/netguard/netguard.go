@@ -111,11 +111,14 @@ func embeddedIPv4(ip netip.Addr) []netip.Addr {
 // any of the IPv4 address.
 //
 // A reading that lands in 0.0.0.0/8 is dropped: those are source-only
-// addresses, which no translator forwards to, and every address of one
-// layout reads as 0.x.x.x in the others' zero bytes — counting them would
-// refuse every public address behind such a translator. An address whose
-// every reading lands there carries nothing a translator could reach, and
-// is judged by its first reading (and so refused).
+// addresses, which no translator forwards to, and an address of the usual
+// /96 layout reads as 0.x.x.x in every other layout (its zero bytes are
+// there) — counting them would refuse every public address behind such a
+// translator. An address whose every reading lands there carries nothing a
+// translator could reach, and is judged by its first reading (and so
+// refused). The other readings are counted even where they may be mere
+// bits of a public address: in the /48 to /64 layouts a public address can
+// be refused for what another layout would make of it.
 func nat64LocalIPv4(b [16]byte) []netip.Addr {
 	all := []netip.Addr{
 		netip.AddrFrom4([4]byte{b[6], b[7], b[9], b[10]}),   // /48
