@@ -20,6 +20,12 @@ func (t JSONTime) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
+// UnmarshalJSON reads any RFC 3339 time, as time.Time does, so a type that
+// writes a JSONTime reads its own JSON back.
+func (t *JSONTime) UnmarshalJSON(b []byte) error {
+	return (*time.Time)(t).UnmarshalJSON(b)
+}
+
 // JSONTimePtr is t as a JSONTime, nil (JSON null) when t is nil.
 func JSONTimePtr(t *time.Time) *JSONTime {
 	if t == nil {

@@ -35,6 +35,10 @@ func TestJSONTimeHasExactlyThreeFractionalDigitsInUTC(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil || !back.Equal(tt.in.Truncate(time.Millisecond)) {
 			t.Errorf("%s: time.Time reads %s back as %v, %v", tt.name, b, back, err)
 		}
+		var own JSONTime
+		if err := json.Unmarshal(b, &own); err != nil || !time.Time(own).Equal(tt.in.Truncate(time.Millisecond)) {
+			t.Errorf("%s: JSONTime reads %s back as %v, %v", tt.name, b, time.Time(own), err)
+		}
 	}
 	if b, _ := json.Marshal(JSONTimePtr(nil)); string(b) != "null" {
 		t.Errorf("no time is %s, want null", b)

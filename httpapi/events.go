@@ -121,6 +121,12 @@ func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, 
 		PayloadHash: outlet.ContentHash(req.Type, data.Bytes())}
 	if req.Timestamp != nil {
 		ev.Timestamp = req.Timestamp.UTC()
+		// RFC 3339 has four-digit years: an offset can carry a time past
+		// them once it is in UTC, which no answer or webhook could then show.
+		if y := ev.Timestamp.Year(); y < 0 || y > 9999 {
+			return nil, outlet.Errorf(outlet.EINVALID, "timestamp %s is year %d in UTC; give a time from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+				req.Timestamp.Format(time.RFC3339Nano), y)
+		}
 	}
 	if req.ID != nil {
 		if err := outlet.ValidateCallerEventID(*req.ID); err != nil {

@@ -54,3 +54,28 @@ func TestARefusedReplayNamesTheStoredEvent(t *testing.T) {
 	// The event it names is there.
 	b.must(t, 200, req{method: "GET", path: "/v1/tenants/acme/events/" + b.event, auth: auth}, nil)
 }
+
+func TestAPublishTimestampMustStayWithinFourDigitYearsInUTC(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	auth := "Bearer " + b.key
+	for _, ts := range []string{"0000-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"} {
+		e := refused(t, "timestamp "+ts, b.do(t, req{method: "POST", path: "/v1/tenants/acme/events", auth: auth,
+			body: `{"type":"order.placed","data":{},"timestamp":"` + ts + `"}`}), 422)
+		if !strings.Contains(e.Message, "timestamp") || !strings.Contains(e.Message, "9999-12-31T23:59:59Z") {
+			t.Errorf("timestamp %s: message %q doesn't give the range", ts, e.Message)
+		}
+	}
+	for ts, want := range map[string]string{
+		"0000-01-01T00:00:00Z":          "0000-01-01T00:00:00.000Z",
+		"9999-12-31T23:59:59.999+00:00": "9999-12-31T23:59:59.999Z",
+		"2026-03-01T08:00:00.64+01:00":  "2026-03-01T07:00:00.640Z",
+	} {
+		var out struct{ Timestamp string }
+		b.must(t, 202, req{method: "POST", path: "/v1/tenants/acme/events", auth: auth,
+			body: `{"type":"order.placed","data":{},"timestamp":"` + ts + `"}`}, &out)
+		if out.Timestamp != want {
+			t.Errorf("timestamp %s answered as %s, want %s", ts, out.Timestamp, want)
+		}
+	}
+}
