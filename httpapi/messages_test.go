@@ -277,6 +277,7 @@ func TestEventDataCapDefaultsTo256KiB(t *testing.T) {
 func TestErrorsThatAreLoggedAreAnsweredWithoutALogger(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *Config) {
+		c.Logger = nil
 		c.Ready = func(context.Context) error { return errors.New("the store is down") }
 	})
 	a := b.do(t, req{method: "GET", path: "/readyz"})

@@ -9,20 +9,12 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/outlethq/outlet"
-	"github.com/outlethq/outlet/dispatch"
-	"github.com/outlethq/outlet/functions"
-	"github.com/outlethq/outlet/internal/metrics"
-	"github.com/outlethq/outlet/internal/netguard"
-	"github.com/outlethq/outlet/internal/secrets"
-	"github.com/outlethq/outlet/sandbox"
-	"github.com/outlethq/outlet/sqlite"
 )
 
 const adminKey = "olk_admin_httpapi_test_0123456789"
@@ -36,7 +28,7 @@ const adminKey = "olk_admin_httpapi_test_0123456789"
 type bundle struct {
 	url      string
 	api      *Server // the same, to call in process
-	store    *sqlite.Store
+	store    outlet.Store
 	tenant   string // "acme"
 	key      string // a key of acme
 	keyID    string
@@ -68,44 +60,29 @@ export default async function (input: { cart: Cart }, ctx: { secrets: Record<str
   return { ...input, discount: input.cart.total > 50 ? 10 : 0 };
 }`
 
-// setup starts the API for one test; configure may change its Config.
+// StartServer starts the whole server for one test, built by internal/app
+// as `outlet serve` builds it (through outlettest), with adminKey and
+// configure applied to the API's Config. This package's own tests can't
+// import internal/app, which imports this package, so wiring_test.go, an
+// external test of this package, sets it.
+var StartServer func(t testing.TB, adminKey string, configure func(*Config)) (url string, api *Server, store outlet.Store)
+
+// setup starts the server for one test; configure may change the API's
+// Config.
 func setup(t testing.TB, configure ...func(*Config)) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "outlet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	m := metrics.New()
-	sb := sandbox.New(sandbox.Config{Policy: netguard.Policy{AllowPrivate: true}})
-	t.Cleanup(func() { sb.Close(context.Background()) })
-	box, err := secrets.NewBox(make([]byte, secrets.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns := functions.New(functions.Config{Store: store, Sandbox: sb, Secrets: box, Policy: netguard.Policy{AllowPrivate: true}, Metrics: m})
-	t.Cleanup(fns.Close)
-	d := dispatch.New(store, dispatch.Config{Owner: "httpapi-test", Workers: 4, Policy: netguard.Policy{AllowPrivate: true}, Functions: fns, Metrics: m})
-	d.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		d.Shutdown(ctx)
+	url, api, store := StartServer(t, adminKey, func(c *Config) {
+		for _, f := range configure {
+			f(c)
+		}
 	})
-	cfg := Config{AdminKey: adminKey, Store: store, Dispatcher: d, Functions: fns, OnChange: fns.Forget, Metrics: m}
-	for _, f := range configure {
-		f(&cfg)
-	}
-	api := New(cfg)
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(receiver.Close)
 
-	b := &bundle{url: srv.URL, api: api, store: store, tenant: "acme", other: "globex",
+	b := &bundle{url: url, api: api, store: store, tenant: "acme", other: "globex",
 		hook: "checkout.discount", syncHook: "login.post", function: "discount", secret: "STRIPE_KEY",
 		secretValue: "sk_live_0utl3tSw33pN3v3rR3turn3d"}
 	admin := "Bearer " + adminKey
