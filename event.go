@@ -134,8 +134,8 @@ type PublishRequest struct {
 	Hold map[string]time.Time
 }
 
-// PublishResult is the store's answer to one PublishRequest.
-type PublishResult struct {
+// PublishOutcome is the store's answer to one PublishRequest.
+type PublishOutcome struct {
 	Event *Event
 	// Replayed is true when an event with the same id or idempotency key and
 	// the same content already existed; it is returned and nothing new is made.
@@ -162,7 +162,7 @@ type EventStore interface {
 	// PublishEvents stores a batch of events and their deliveries in one
 	// transaction, and answers each request in order. An error means none of
 	// them was stored.
-	PublishEvents(ctx context.Context, reqs []*PublishRequest, now time.Time) ([]PublishResult, error)
+	PublishEvents(ctx context.Context, reqs []*PublishRequest, now time.Time) ([]PublishOutcome, error)
 	Event(ctx context.Context, tenantID, id string) (*Event, error)
 	ListEvents(ctx context.Context, tenantID string, f EventFilter) ([]*Event, string, error)
 }

@@ -41,6 +41,8 @@
 package client
 
 import (
+	"github.com/outlethq/outlet"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -171,6 +173,40 @@ type Error struct {
 
 // Error returns the message, which is written to be shown to people as is.
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap makes a refusal an *outlet.Error too, so outlet.ErrorCode(err)
+// tells what it was, as it does on the server: Outlet's own code, or, for an
+// answer from something in front of Outlet, the code its status stands for.
+func (e *Error) Unwrap() error {
+	code := e.Code
+	if code == "" {
+		code = statusCode(e.Status)
+	}
+	return &outlet.Error{Code: code, Message: e.Message}
+}
+
+// statusCode is the error code an HTTP status stands for.
+func statusCode(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return outlet.EUNAUTHORIZED
+	case status == http.StatusForbidden:
+		return outlet.EFORBIDDEN
+	case status == http.StatusNotFound:
+		return outlet.ENOTFOUND
+	case status == http.StatusConflict:
+		return outlet.ECONFLICT
+	case status == http.StatusRequestEntityTooLarge:
+		return outlet.ETOOLARGE
+	case status == http.StatusTooManyRequests:
+		return outlet.ERATELIMIT
+	case status == http.StatusBadGateway, status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
+		return outlet.EUNAVAILABLE
+	case status >= 400 && status < 500:
+		return outlet.EINVALID
+	}
+	return outlet.EINTERNAL
+}
 
 // ListOptions asks for one page of a list: at most Limit items (the server's
 // default when 0), after Cursor (the NextCursor of the previous page; "" for

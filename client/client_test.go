@@ -409,6 +409,11 @@ func TestErrors(t *testing.T) {
 			if e.Status != tt.status || e.Code != tt.code || e.Message == "" || e.Error() != e.Message {
 				t.Errorf("got %+v, want status %d and code %s with a message", e, tt.status, tt.code)
 			}
+			// The same code the server's own code would read.
+			var oe *outlet.Error
+			if outlet.ErrorCode(err) != tt.code || outlet.ErrorMessage(err) != e.Message || !errors.As(err, &oe) {
+				t.Errorf("outlet.ErrorCode says %q, ErrorMessage %q; want %s and the message", outlet.ErrorCode(err), outlet.ErrorMessage(err), tt.code)
+			}
 		})
 	}
 
@@ -421,6 +426,9 @@ func TestErrors(t *testing.T) {
 		e := asError(t, err)
 		if e.Status != http.StatusBadGateway || e.Code != "" || !strings.Contains(e.Message, "upstream unavailable") {
 			t.Errorf("got %+v", e)
+		}
+		if outlet.ErrorCode(err) != outlet.EUNAVAILABLE {
+			t.Errorf("a 502 from a proxy reads as %q; want %s", outlet.ErrorCode(err), outlet.EUNAVAILABLE)
 		}
 	})
 

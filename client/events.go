@@ -27,18 +27,7 @@ type Publish struct {
 }
 
 // PublishResult is the answer to a publish.
-type PublishResult struct {
-	ID        string    `json:"id"`
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	CreatedAt time.Time `json:"created_at"`
-	// Deliveries is how many deliveries the event made: one per matching
-	// endpoint.
-	Deliveries int `json:"deliveries"`
-	// Replayed is true when the id or idempotency key had been published
-	// before: the answer is that event, and nothing new is sent.
-	Replayed bool `json:"replayed"`
-}
+type PublishResult = outlet.PublishResult
 
 // EventFilter selects events to list.
 type EventFilter struct {

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
 	"net/url"
@@ -65,15 +64,7 @@ type TestEvent struct {
 }
 
 // TestResult is what a test run came to. Nothing of it is recorded.
-type TestResult struct {
-	Version int `json:"version"`
-	// Output is what the function returned; null when it failed.
-	Output        json.RawMessage `json:"output"`
-	Error         *FunctionError  `json:"error"`
-	Logs          string          `json:"logs"`
-	LogsTruncated bool            `json:"logs_truncated"`
-	DurationMs    int64           `json:"duration_ms"`
-}
+type TestResult = outlet.TestResult
 
 // LogFilter selects a function's invocations to list.
 type LogFilter struct {

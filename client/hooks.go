@@ -93,7 +93,7 @@ type TenantHook struct {
 	outlet.Hook
 	// ServedBy is "functions", "endpoint", or "passthrough" when nothing of
 	// the tenant's serves the hook, so its input passes through unchanged.
-	ServedBy string `json:"served_by"`
+	ServedBy outlet.ServedBy `json:"served_by"`
 	// Functions are the tenant's functions whose active version serves the
 	// hook, in the order they run.
 	Functions []string `json:"functions"`
@@ -109,7 +109,7 @@ func (h *TenantHook) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var rest struct {
-		ServedBy  string               `json:"served_by"`
+		ServedBy  outlet.ServedBy      `json:"served_by"`
 		Functions []string             `json:"functions"`
 		Endpoint  *outlet.HookEndpoint `json:"endpoint"`
 	}
@@ -133,26 +133,11 @@ type HookEndpointPut struct {
 }
 
 // HookResult is what a hook answered.
-type HookResult struct {
-	// Output is the hook's answer: the output of the tenant's code, or, when
-	// it failed, the input unchanged (fail_open) or null (fail_closed).
-	Output json.RawMessage `json:"output"`
-	// Error is why the tenant's code failed; nil when it didn't.
-	Error      *FunctionError `json:"error"`
-	DurationMs int64          `json:"duration_ms"`
-	// ServedBy says what answered: "functions", "endpoint", or
-	// "passthrough" when nothing of the tenant's serves the hook.
-	ServedBy string `json:"served_by"`
-}
+type HookResult = outlet.HookResult
 
 // FunctionError is why a tenant's code failed one invocation. Code is
 // "runtime_error", "timeout" or "memory_limit".
-type FunctionError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (e *FunctionError) Error() string { return e.Code + ": " + e.Message }
+type FunctionError = outlet.FunctionError
 
 // List returns every hook with what of the tenant's serves it.
 func (s *TenantHooksService) List(ctx context.Context, tenant string, opts ...RequestOption) ([]*TenantHook, error) {

@@ -19,7 +19,7 @@ import (
 
 // Store is what the dispatcher needs of the store.
 type Store interface {
-	PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishResult, error)
+	PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishOutcome, error)
 	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error)
 	CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error)
 	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string, now time.Time) error

@@ -11,9 +11,9 @@ import (
 // them from this node. It returns once the event is committed. The
 // deliveries are claimed for this node while it has room to hold them;
 // beyond that they wait in the store for the poller.
-func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishResult, error) {
+func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishOutcome, error) {
 	if d.stopped.Load() {
-		return outlet.PublishResult{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
+		return outlet.PublishOutcome{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
 	}
 	now := d.cfg.Now()
 	req := &outlet.PublishRequest{Event: ev, Hold: d.sched.holds(ev.TenantID, now)}
@@ -24,7 +24,7 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 	}
 	results, err := d.store.PublishEvents(ctx, []*outlet.PublishRequest{req}, now)
 	if err != nil {
-		return outlet.PublishResult{}, err
+		return outlet.PublishOutcome{}, err
 	}
 	r := results[0]
 	if r.Err != nil {

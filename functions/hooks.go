@@ -9,21 +9,14 @@ import (
 	"github.com/outlethq/outlet/sandbox"
 )
 
-// HookResult is the answer to a hook invocation, as the contract shapes it.
-type HookResult struct {
-	Output     json.RawMessage `json:"output"`
-	Error      *sandbox.Error  `json:"error"`
-	DurationMs int64           `json:"duration_ms"`
-	// ServedBy says what answered: "functions", "endpoint", or "passthrough"
-	// when nothing of the tenant's serves the hook.
-	ServedBy string `json:"served_by"`
-}
+// HookResult is the answer to a hook invocation.
+type HookResult = outlet.HookResult
 
 // Served-by values.
 const (
-	ServedByFunctions   = "functions"
-	ServedByEndpoint    = "endpoint"
-	ServedByPassthrough = "passthrough"
+	ServedByFunctions   = outlet.ServedByFunctions
+	ServedByEndpoint    = outlet.ServedByEndpoint
+	ServedByPassthrough = outlet.ServedByPassthrough
 )
 
 // Invoke serves one call of a hook for a tenant, within the hook's deadline.
@@ -91,7 +84,7 @@ func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input j
 	if ferr != nil {
 		outcome = ferr.Code
 	}
-	s.metrics.HookCalls.WithLabelValues(res.ServedBy, outcome).Inc()
+	s.metrics.HookCalls.WithLabelValues(string(res.ServedBy), outcome).Inc()
 	return res, nil
 }
 

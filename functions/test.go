@@ -10,14 +10,7 @@ import (
 )
 
 // TestResult is what a test run came to.
-type TestResult struct {
-	Version       int             `json:"version"`
-	Output        json.RawMessage `json:"output"`
-	Error         *sandbox.Error  `json:"error"`
-	Logs          string          `json:"logs"`
-	LogsTruncated bool            `json:"logs_truncated"`
-	DurationMs    int64           `json:"duration_ms"`
-}
+type TestResult = outlet.TestResult
 
 // TestRun is what a test run runs and as what.
 type TestRun struct {

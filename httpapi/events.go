@@ -12,7 +12,7 @@ import (
 )
 
 type publisher interface {
-	Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishResult, error)
+	Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishOutcome, error)
 }
 
 type eventsAPI struct {
@@ -37,15 +37,6 @@ type publishRequest struct {
 	Type      string          `json:"type"`
 	Data      json.RawMessage `json:"data"`
 	Timestamp *timeField      `json:"timestamp"`
-}
-
-type publishAnswer struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Timestamp  outlet.JSONTime `json:"timestamp"`
-	CreatedAt  outlet.JSONTime `json:"created_at"`
-	Deliveries int             `json:"deliveries"`
-	Replayed   bool            `json:"replayed"`
 }
 
 func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
@@ -79,7 +70,7 @@ func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	e := res.Event
-	writeJSON(w, http.StatusAccepted, publishAnswer{ID: e.ID, Type: e.Type, Timestamp: outlet.JSONTime(e.Timestamp), CreatedAt: outlet.JSONTime(e.CreatedAt),
+	writeJSON(w, http.StatusAccepted, outlet.PublishResult{ID: e.ID, Type: e.Type, Timestamp: e.Timestamp, CreatedAt: e.CreatedAt,
 		Deliveries: res.Deliveries, Replayed: res.Replayed})
 	return nil
 }

@@ -131,7 +131,7 @@ func FuzzPublish(f *testing.F) {
 		a := answer{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
 		switch {
 		case a.status == http.StatusAccepted:
-			var out publishAnswer
+			var out outlet.PublishResult
 			if err := json.Unmarshal(a.body, &out); err != nil || out.ID == "" {
 				t.Fatalf("202 without an event id: %s", a.body)
 			}

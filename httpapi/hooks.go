@@ -151,7 +151,7 @@ func (a *hooksAPI) delete(w http.ResponseWriter, r *http.Request) error {
 // tenant's serves it.
 type tenantHook struct {
 	*outlet.Hook
-	ServedBy  string               `json:"served_by"` // "functions", "endpoint", or "passthrough": the input passes through
+	ServedBy  outlet.ServedBy      `json:"served_by"` // "functions", "endpoint", or "passthrough": the input passes through
 	Functions []string             `json:"functions"`
 	Endpoint  *outlet.HookEndpoint `json:"endpoint"`
 }

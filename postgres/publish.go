@@ -29,11 +29,11 @@ type publishCall struct {
 	ctx     context.Context
 	reqs    []*outlet.PublishRequest
 	now     time.Time
-	results []outlet.PublishResult
+	results []outlet.PublishOutcome
 	done    chan error
 }
 
-func (s *Store) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishResult, error) {
+func (s *Store) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishOutcome, error) {
 	c := &publishCall{ctx: ctx, reqs: reqs, now: now, done: make(chan error, 1)}
 	if !s.publishes.Add(c) {
 		return nil, errClosed
@@ -141,7 +141,7 @@ type publishBatch struct {
 type publishRow struct {
 	call       *publishCall
 	req        *outlet.PublishRequest
-	res        *outlet.PublishResult
+	res        *outlet.PublishOutcome
 	seq        int64 // the event's position once inserted; 0 until then, and if it was not
 	deliveries []*newDelivery
 }
@@ -170,7 +170,7 @@ func newPublishBatch(s *Store, calls []*publishCall) *publishBatch {
 	p := &publishBatch{s: s, targets: map[string]*targets{}}
 	tenants := map[string]bool{}
 	for _, c := range calls {
-		c.results = make([]outlet.PublishResult, len(c.reqs))
+		c.results = make([]outlet.PublishOutcome, len(c.reqs))
 		for i, r := range c.reqs {
 			p.rows = append(p.rows, &publishRow{call: c, req: r, res: &c.results[i]})
 			tenants[r.Event.TenantID] = true
@@ -350,7 +350,7 @@ func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
 		wake = wake || dueNow > 0
 		ds = append(ds, r.deliveries...)
 		use.add(ev.TenantID, r.call.now, outlet.Usage{Events: 1, Deliveries: int64(len(r.deliveries))})
-		*r.res = outlet.PublishResult{Event: ev, Deliveries: len(r.deliveries), DueNow: dueNow}
+		*r.res = outlet.PublishOutcome{Event: ev, Deliveries: len(r.deliveries), DueNow: dueNow}
 	}
 
 	b := &pgx.Batch{}
@@ -516,11 +516,11 @@ func readDeliveries(br pgx.BatchResults, ds []*newDelivery, ids *outlet.IDCipher
 // replay answers a publish whose id or idempotency key is taken, given the
 // stored events that hold them and their delivery counts: the stored event
 // if the content is the same, a conflict if not.
-func replay(ev *outlet.Event, found []*outlet.Event, deliveries []int) outlet.PublishResult {
+func replay(ev *outlet.Event, found []*outlet.Event, deliveries []int) outlet.PublishOutcome {
 	if len(found) == 1 && bytes.Equal(found[0].PayloadHash, ev.PayloadHash) {
-		return outlet.PublishResult{Event: found[0], Replayed: true, Deliveries: deliveries[0]}
+		return outlet.PublishOutcome{Event: found[0], Replayed: true, Deliveries: deliveries[0]}
 	}
-	return outlet.PublishResult{Err: outlet.ReplayConflict(ev, found)}
+	return outlet.PublishOutcome{Err: outlet.ReplayConflict(ev, found)}
 }
 
 func deref(s *string) string {

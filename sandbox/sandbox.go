@@ -17,18 +17,13 @@ import (
 
 // Error codes of a failed invocation, as the contract names them.
 const (
-	CodeTimeout      = "timeout"
-	CodeMemoryLimit  = "memory_limit"
-	CodeRuntimeError = "runtime_error"
+	CodeTimeout      = outlet.FunctionTimeout
+	CodeMemoryLimit  = outlet.FunctionMemoryLimit
+	CodeRuntimeError = outlet.FunctionRuntimeError
 )
 
 // Error is why an invocation failed.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+type Error = outlet.FunctionError
 
 func errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

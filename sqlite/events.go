@@ -35,8 +35,8 @@ func scanEvent(row scanner) (*outlet.Event, int64, error) {
 	return &ev, seq, nil
 }
 
-func (s *Store) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishResult, error) {
-	results := make([]outlet.PublishResult, len(reqs))
+func (s *Store) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishOutcome, error) {
+	results := make([]outlet.PublishOutcome, len(reqs))
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		p, err := s.newPublishTx(ctx, tx, now)
 		if err != nil {
@@ -80,11 +80,11 @@ func (s *Store) newPublishTx(ctx context.Context, tx *sql.Tx, now time.Time) (*p
 	return &publishTx{s: s, ctx: ctx, tx: tx, now: now, insertEvent: ins, insertDlv: dlv}, nil
 }
 
-func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishResult, error) {
+func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishOutcome, error) {
 	ev := r.Event
 	t, err := p.tenantTargets(ev.TenantID)
 	if err != nil {
-		return outlet.PublishResult{}, err
+		return outlet.PublishOutcome{}, err
 	}
 	var key any
 	if ev.IdempotencyKey != "" {
@@ -96,20 +96,20 @@ func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishResult, err
 		return p.replay(ev)
 	}
 	if err != nil {
-		return outlet.PublishResult{}, err
+		return outlet.PublishOutcome{}, err
 	}
-	res := outlet.PublishResult{Event: ev}
+	res := outlet.PublishOutcome{Event: ev}
 	for _, ep := range t.endpoints {
 		if ep.Accepts(ev.Type) {
 			if err := p.deliver(r, seq, &res, outlet.Target{Type: outlet.TargetEndpoint, ID: ep.ID}, ep); err != nil {
-				return outlet.PublishResult{}, err
+				return outlet.PublishOutcome{}, err
 			}
 		}
 	}
 	for _, fn := range t.functions {
 		if outlet.MatchEventType(fn.events, ev.Type) {
 			if err := p.deliver(r, seq, &res, outlet.Target{Type: outlet.TargetFunction, ID: fn.name}, nil); err != nil {
-				return outlet.PublishResult{}, err
+				return outlet.PublishOutcome{}, err
 			}
 		}
 	}
@@ -119,7 +119,7 @@ func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishResult, err
 
 // deliver creates one delivery of the event stored at seq, claimed for the
 // request's lease owner if it has one.
-func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.PublishResult, target outlet.Target, ep *outlet.Endpoint) error {
+func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.PublishOutcome, target outlet.Target, ep *outlet.Endpoint) error {
 	ev := r.Event
 	d := &outlet.Delivery{
 		TenantID: ev.TenantID, EventID: ev.ID, EventType: ev.Type, Target: target, Status: outlet.StatusPending,
@@ -180,7 +180,7 @@ func (p *publishTx) deliver(r *outlet.PublishRequest, seq int64, res *outlet.Pub
 
 // replay answers a publish whose id or idempotency key is already taken: the
 // stored event if the content is the same, a conflict if not.
-func (p *publishTx) replay(ev *outlet.Event) (outlet.PublishResult, error) {
+func (p *publishTx) replay(ev *outlet.Event) (outlet.PublishOutcome, error) {
 	var seqs []int64
 	found, err := collect(p.ctx, p.tx, `SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND (id = ? OR idempotency_key = ?)`,
 		[]any{ev.TenantID, ev.ID, ev.IdempotencyKey}, func(r scanner) (*outlet.Event, error) {
@@ -189,14 +189,14 @@ func (p *publishTx) replay(ev *outlet.Event) (outlet.PublishResult, error) {
 			return old, err
 		})
 	if err != nil {
-		return outlet.PublishResult{}, err
+		return outlet.PublishOutcome{}, err
 	}
 	if len(found) == 1 && bytes.Equal(found[0].PayloadHash, ev.PayloadHash) {
-		res := outlet.PublishResult{Event: found[0], Replayed: true}
+		res := outlet.PublishOutcome{Event: found[0], Replayed: true}
 		err := p.tx.QueryRowContext(p.ctx, `SELECT count(*) FROM deliveries WHERE event_seq = ?`, seqs[0]).Scan(&res.Deliveries)
 		return res, err
 	}
-	return outlet.PublishResult{}, outlet.ReplayConflict(ev, found)
+	return outlet.PublishOutcome{}, outlet.ReplayConflict(ev, found)
 }
 
 // tenantTargets returns what the tenant's events fan out to; ENOTFOUND if

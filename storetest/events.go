@@ -303,7 +303,7 @@ func publishTests(t *testing.T, s suite) {
 		b.endpoint(t, "acme")
 		b.endpoint(t, "acme")
 		const publishers = 4
-		res := make([]outlet.PublishResult, publishers)
+		res := make([]outlet.PublishOutcome, publishers)
 		errs := make([]error, publishers)
 		var wg sync.WaitGroup
 		for i := range publishers {

@@ -172,7 +172,7 @@ func newEvent(tenantID, typ, data string, now time.Time) *outlet.Event {
 }
 
 // publish stores one event at its creation time, unclaimed.
-func (b *bundle) publish(t *testing.T, ev *outlet.Event) outlet.PublishResult {
+func (b *bundle) publish(t *testing.T, ev *outlet.Event) outlet.PublishOutcome {
 	t.Helper()
 	res := b.publishBatch(t, ev.CreatedAt, &outlet.PublishRequest{Event: ev})[0]
 	if res.Err != nil {
@@ -183,7 +183,7 @@ func (b *bundle) publish(t *testing.T, ev *outlet.Event) outlet.PublishResult {
 
 // publishBatch publishes reqs in one call; only an error for the whole batch
 // fails the test.
-func (b *bundle) publishBatch(t *testing.T, now time.Time, reqs ...*outlet.PublishRequest) []outlet.PublishResult {
+func (b *bundle) publishBatch(t *testing.T, now time.Time, reqs ...*outlet.PublishRequest) []outlet.PublishOutcome {
 	t.Helper()
 	res, err := b.store.PublishEvents(b.ctx, reqs, now)
 	check(t, err)
