@@ -46,11 +46,18 @@ type Prepared struct {
 // tables checked against the memory limit. A problem with the code is a
 // *CompileError.
 //
-// A deploy is work done for the tenant like a call: it waits for one of the
-// tenant's slots (so concurrent deploys are bounded too), and its CPU time
-// is billed.
+// Loading a JavaScript module is work done for the tenant like a call: it
+// waits for one of the tenant's slots (so concurrent deploys are bounded
+// too), and its CPU time is billed. Compiling Wasm is billed too, but waits
+// for the compiler's own slots (see wasmCompileWait).
 func (s *Sandbox) Prepare(ctx context.Context, fn Function, lim Limits) (*Prepared, error) {
 	lim = s.limits(lim)
+	if fn.Runtime == outlet.RuntimeWasm {
+		return s.prepareWasm(ctx, fn, lim)
+	}
+	if fn.Runtime != outlet.RuntimeJavaScript && fn.Runtime != outlet.RuntimeTypeScript {
+		return nil, &CompileError{Message: fmt.Sprintf("runtime %q is not known", fn.Runtime)}
+	}
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	release, rerr := s.acquire(ctx, fn.Tenant)
@@ -62,44 +69,50 @@ func (s *Sandbox) Prepare(ctx context.Context, fn Function, lim Limits) (*Prepar
 	defer func() { s.charge(fn.Tenant, cpu) }()
 	stop := measure(&cpu)
 	defer stop()
-	switch fn.Runtime {
-	case outlet.RuntimeJavaScript, outlet.RuntimeTypeScript:
-		code, sourceMap, err := transpile(fn.Runtime, string(fn.Code))
-		if err != nil {
-			return nil, err
-		}
-		fn.Code, fn.SourceMap = code, sourceMap
-		if deadline, ok := ctx.Deadline(); ok {
-			lim.Timeout = max(time.Until(deadline), time.Millisecond)
-		}
-		vm, rerr := newJSVM(fn, lim, s.fetch)
-		if rerr != nil {
-			msg := s.maps.mapper(sourceMap).rewrite(rerr.Message)
-			switch rerr.Code {
-			case CodeTimeout:
-				msg = fmt.Sprintf("its top-level code ran past the function's time limit of %s", lim.Timeout)
-			case CodeMemoryLimit:
-				msg = fmt.Sprintf("its top-level code grew past the function's memory limit of %d MiB (memory_mb)", lim.MemoryMB)
-			}
-			return nil, &CompileError{Message: "the module doesn't load: " + msg}
-		}
-		vm.close()
-		return &Prepared{Code: code, SourceMap: sourceMap}, nil
-	case outlet.RuntimeWasm:
-		c, err := s.wasm.compiledFor(ctx, fn)
-		if err != nil {
-			return nil, outlet.Errorf(outlet.EUNAVAILABLE, "compiling the module took past the function's time limit of %s; it goes on in the background: try the deploy again shortly", lim.Timeout)
-		}
-		if c.err != nil {
-			return nil, &CompileError{Message: c.err.Error()}
-		}
-		if err := c.info.fits(lim.MemoryMB); err != nil {
-			return nil, &CompileError{Message: err.Error()}
-		}
-		return &Prepared{Code: fn.Code}, nil
-	default:
-		return nil, &CompileError{Message: fmt.Sprintf("runtime %q is not known", fn.Runtime)}
+	code, sourceMap, err := transpile(fn.Runtime, string(fn.Code))
+	if err != nil {
+		return nil, err
 	}
+	fn.Code, fn.SourceMap = code, sourceMap
+	if deadline, ok := ctx.Deadline(); ok {
+		lim.Timeout = max(time.Until(deadline), time.Millisecond)
+	}
+	vm, verr := newJSVM(fn, lim, s.fetch)
+	if verr != nil {
+		msg := s.maps.mapper(sourceMap).rewrite(verr.Message)
+		switch verr.Code {
+		case CodeTimeout:
+			msg = fmt.Sprintf("its top-level code ran past the function's time limit of %s", lim.Timeout.Round(time.Millisecond))
+		case CodeMemoryLimit:
+			msg = fmt.Sprintf("its top-level code grew past the function's memory limit of %d MiB (memory_mb)", lim.MemoryMB)
+		}
+		return nil, &CompileError{Message: "the module doesn't load: " + msg}
+	}
+	vm.close()
+	return &Prepared{Code: code, SourceMap: sourceMap}, nil
+}
+
+// wasmCompileWait bounds how long a deploy waits for a module to compile.
+// Compiling is Outlet's work, not the function's: it runs outside the
+// tenant's slots (a few at a time, node-wide) and isn't bounded by the
+// function's time limit, but its CPU time is billed to the tenant, and a
+// deploy that gives up waiting leaves it going, to be ready next time.
+const wasmCompileWait = 2 * time.Minute
+
+func (s *Sandbox) prepareWasm(ctx context.Context, fn Function, lim Limits) (*Prepared, error) {
+	ctx, cancel := context.WithTimeout(ctx, wasmCompileWait)
+	defer cancel()
+	c, err := s.wasm.compiledFor(ctx, fn)
+	if err != nil {
+		return nil, outlet.Errorf(outlet.EUNAVAILABLE, "compiling the module takes longer than %s; it goes on in the background: try the deploy again shortly", wasmCompileWait)
+	}
+	if c.err != nil {
+		return nil, &CompileError{Message: c.err.Error()}
+	}
+	if err := c.info.fits(lim.MemoryMB); err != nil {
+		return nil, &CompileError{Message: err.Error()}
+	}
+	return &Prepared{Code: fn.Code}, nil
 }
 
 // esTarget is the language level QuickJS runs.
