@@ -219,3 +219,12 @@ func joinObjects(a, b []byte) ([]byte, error) {
 	}
 	return append(out, b[1:]...), nil
 }
+
+func (r PublishResult) MarshalJSON() ([]byte, error) {
+	type plain PublishResult
+	return json.Marshal(struct {
+		plain
+		Timestamp JSONTime `json:"timestamp"`
+		CreatedAt JSONTime `json:"created_at"`
+	}{plain(r), JSONTime(r.Timestamp), JSONTime(r.CreatedAt)})
+}

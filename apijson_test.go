@@ -107,6 +107,7 @@ func TestEveryDomainTypeWritesItsTimesWithMilliseconds(t *testing.T) {
 		"FunctionVersion": &FunctionVersion{Function: "f", UID: "hidden", Code: []byte("hidden"), CreatedAt: at},
 		"Invocation":      &Invocation{ID: "inv_1", StartedAt: at},
 		"Secret":          &Secret{Name: "S", CreatedAt: at, UpdatedAt: at},
+		"PublishResult":   &PublishResult{ID: "evt_1", Timestamp: at, CreatedAt: at},
 	}
 	for name := range typesWithTimes(t) {
 		if _, ok := values[name]; !ok {

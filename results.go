@@ -69,12 +69,3 @@ type PublishResult struct {
 	// before: the answer is that event, and nothing new is sent.
 	Replayed bool `json:"replayed"`
 }
-
-func (r PublishResult) MarshalJSON() ([]byte, error) {
-	type plain PublishResult
-	return json.Marshal(struct {
-		plain
-		Timestamp JSONTime `json:"timestamp"`
-		CreatedAt JSONTime `json:"created_at"`
-	}{plain(r), JSONTime(r.Timestamp), JSONTime(r.CreatedAt)})
-}

@@ -782,29 +782,11 @@ func wasmOp(code byte, imm ...int) []byte {
 	return b
 }
 
-func wasmLEB(v int) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+// wasmLEB and wasmSLEB encode numbers as the module builders here need
+// them, with the encoders the rewrite uses.
+func wasmLEB(v int) []byte { return uleb(uint64(v)) }
 
-func wasmSLEB(v int) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+func wasmSLEB(v int) []byte { return sleb(int64(v)) }
 
 func wasmCat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
