@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Outlet reads and rewrites a plugin's binary before compiling it, for what
@@ -29,6 +31,9 @@ import (
 const (
 	// wasmTableEntryBytes is what wazero keeps per table entry.
 	wasmTableEntryBytes = 8
+	// wasmElemEntryBytes is what wazero keeps per element segment entry in
+	// each instance (measured: about 41).
+	wasmElemEntryBytes = 48
 	// wasmMaxFunctions bounds the functions a module may define: the engine
 	// keeps a record of each per instance.
 	wasmMaxFunctions = 200_000
@@ -40,8 +45,13 @@ const (
 type wasmModuleInfo struct {
 	minPages   uint32 // the initial size of its memory, allocated at instantiation
 	tableBytes uint64 // what its tables may grow to, at wasmTableEntryBytes an entry
+	elemBytes  uint64 // what the engine keeps of its element segments, per instance
 	tables     []wasmTable
 }
+
+// reserved is what an instance of the module holds outside its linear
+// memory, at most: its tables at their maximum and its element segments.
+func (i wasmModuleInfo) reserved() uint64 { return i.tableBytes + i.elemBytes }
 
 type wasmTable struct {
 	min, max uint32 // max is the declared one, or min when none was
@@ -68,9 +78,9 @@ func (i wasmModuleInfo) fits(memoryMB int) error {
 				n, what, t.max, mib(bytes), memoryMB, mib(stack))
 		}
 	}
-	if mem+i.tableBytes+stack > limit {
-		return fmt.Errorf("it needs %s to start — its memory's initial %d pages (%s), its tables at their maximum (%s) and the call stack's share (%s) — past the function's memory limit of %d MiB (memory_mb); raise memory_mb, or declare less",
-			mib(mem+i.tableBytes+stack), i.minPages, mib(mem), mib(i.tableBytes), mib(stack), memoryMB)
+	if mem+i.reserved()+stack > limit {
+		return fmt.Errorf("it needs %s to start — its memory's initial %d pages (%s), its tables at their maximum and element segments (%s) and the call stack's share (%s) — past the function's memory limit of %d MiB (memory_mb); raise memory_mb, or declare less",
+			mib(mem+i.reserved()+stack), i.minPages, mib(mem), mib(i.reserved()), mib(stack), memoryMB)
 	}
 	return nil
 }
@@ -92,6 +102,7 @@ const (
 	secMemory    = 5
 	secGlobal    = 6
 	secExport    = 7
+	secElement   = 9
 	secCode      = 10
 	secDataCount = 12
 	secTag       = 13
@@ -151,10 +162,12 @@ func wasmRewrite(code []byte) ([]byte, wasmModuleInfo, error) {
 				if form := b.byte(); form != 0x60 {
 					return nil, info, fmt.Errorf("can't run: its type section has a type of form 0x%02x; Outlet runs function types only (no GC proposal types)", form)
 				}
-				start := b.b
-				t := wasmFuncType{params: b.valTypes(), results: b.valTypes()}
-				t.sig = string(start[:len(start)-len(b.b)])
-				types = append(types, t)
+				// A type is known by its structure, as the engine matches an
+				// indirect call's type, not by its bytes (a count may be
+				// spelt in more bytes than it needs).
+				params, pSig := b.valTypes()
+				results, rSig := b.valTypes()
+				types = append(types, wasmFuncType{params: params, results: results, sig: pSig + "->" + rSig})
 			}
 		case secImport:
 			n := b.u32()
@@ -215,6 +228,18 @@ func wasmRewrite(code []byte) ([]byte, wasmModuleInfo, error) {
 			}
 		case secGlobal:
 			globals = b.u32()
+		case secElement:
+			n := b.u32()
+			for range n {
+				entries, err := b.elemSegment()
+				if err != nil {
+					return nil, info, err
+				}
+				info.elemBytes += entries * wasmElemEntryBytes
+				if b.err != nil {
+					break
+				}
+			}
 		case secExport:
 			n := b.u32()
 			for range n {
@@ -300,8 +325,12 @@ func wasmRewrite(code []byte) ([]byte, wasmModuleInfo, error) {
 				bodies[i] = b.b[:size]
 				b.b = b.b[size:]
 				locals, err := bodyLocals(bodies[i])
+				var many errLocals
+				if errors.As(err, &many) {
+					return nil, info, fmt.Errorf("can't run: %v (function %d)", err, importedFuncs+i)
+				}
 				if err != nil {
-					return nil, info, fmt.Errorf("is malformed: function %d: %v", importedFuncs+i, err)
+					return nil, info, fmt.Errorf("is malformed: %v (function %d)", err, importedFuncs+i)
 				}
 				ft := types[funcTypes[i]]
 				c := frameCost(ft, locals, len(bodies[i]))
@@ -313,7 +342,7 @@ func wasmRewrite(code []byte) ([]byte, wasmModuleInfo, error) {
 			for i, fb := range bodies {
 				wrapped, err := w.wrap(fb)
 				if err != nil {
-					return nil, info, fmt.Errorf("function %d: %v", importedFuncs+uint32(i), err)
+					return nil, info, fmt.Errorf("%v (in function %d)", err, importedFuncs+uint32(i))
 				}
 				body = append(body, uleb(uint64(len(wrapped)))...)
 				body = append(body, wrapped...)
@@ -384,6 +413,10 @@ func (r *wasmReader) tableLimits() (wasmTable, error) {
 	}
 }
 
+// wasmMaxLocals bounds the locals of one function, as browsers' engines do:
+// the engine allocates for each when it compiles the function.
+const wasmMaxLocals = 50_000
+
 // bodyLocals counts a function body's declared locals.
 func bodyLocals(body []byte) (uint64, error) {
 	r := wasmReader{b: body}
@@ -395,18 +428,28 @@ func bodyLocals(body []byte) (uint64, error) {
 		if r.err != nil {
 			return 0, fmt.Errorf("its locals are malformed: %v", r.err)
 		}
+		if n > wasmMaxLocals {
+			return 0, errLocals(n)
+		}
 	}
 	return n, r.err
 }
 
+type errLocals uint64
+
+func (e errLocals) Error() string {
+	return fmt.Sprintf("it declares more than %d locals (%d at least); Outlet runs functions of at most %d", wasmMaxLocals, uint64(e), wasmMaxLocals)
+}
+
 // frameCost estimates the bytes of the engine's stack one call of a function
-// takes: its parameters, results and locals, and room for the values the
+// takes: its parameters, results and locals (16 bytes each: a v128 takes
+// that), and room for the values the
 // compiled body keeps on the stack across its calls, which grows with the
 // body: a byte of stack per byte of body covers a body that keeps every
 // value it computes live across a call (measured:
 // TestWasmCallsKeepingManyValuesLiveStayWithinTheShare).
 func frameCost(ft wasmFuncType, locals uint64, bodyLen int) uint32 {
-	c := 64 + 8*(uint64(ft.params)+uint64(ft.results)+locals) + uint64(bodyLen)
+	c := 64 + 16*(uint64(ft.params)+uint64(ft.results)+locals) + uint64(bodyLen)
 	return uint32(min(c, 1<<24))
 }
 
@@ -482,16 +525,23 @@ func (r *wasmReader) u32() uint32 {
 	return 0
 }
 
-// s33 skips a signed number of up to 33 bits: a heap type.
-func (r *wasmReader) s33() {
-	for range 5 {
-		if r.byte()&0x80 == 0 {
-			return
+// s33 reads a signed number of up to 33 bits: a heap type.
+func (r *wasmReader) s33() int64 {
+	var v int64
+	for shift := 0; shift < 35; shift += 7 {
+		c := r.byte()
+		v |= int64(c&0x7f) << shift
+		if c&0x80 == 0 {
+			if shift+7 < 64 && c&0x40 != 0 {
+				v |= -1 << (shift + 7)
+			}
+			return v
 		}
 	}
 	if r.err == nil {
 		r.err = errors.New("a number is too long")
 	}
+	return 0
 }
 
 func (r *wasmReader) name() string {
@@ -507,24 +557,85 @@ func (r *wasmReader) name() string {
 	return s
 }
 
-// valType skips a value type: one byte, or a reference type with a heap
-// type after it.
-func (r *wasmReader) valType() {
-	if c := r.byte(); c == 0x63 || c == 0x64 {
-		r.s33()
+// valType reads a value type: one byte, or a reference type with a heap
+// type after it. It returns the type in one spelling, whatever the bytes.
+func (r *wasmReader) valType() string {
+	c := r.byte()
+	if c == 0x63 || c == 0x64 {
+		return string(c) + strconv.FormatInt(r.s33(), 10) + ";"
 	}
+	return string(c)
 }
 
 func (r *wasmReader) refType() { r.valType() }
 
-// valTypes skips a vector of value types and returns its length.
-func (r *wasmReader) valTypes() int {
+// valTypes reads a vector of value types: its length, and the types in one
+// spelling.
+func (r *wasmReader) valTypes() (int, string) {
 	n := r.u32()
+	var sig strings.Builder
 	for range n {
-		r.valType()
+		sig.WriteString(r.valType())
 		if r.err != nil {
-			return 0
+			return 0, ""
 		}
 	}
-	return int(n)
+	return int(n), sig.String()
+}
+
+// elemSegment reads an element segment and returns how many entries it has.
+func (r *wasmReader) elemSegment() (uint64, error) {
+	flags := r.u32()
+	if flags > 7 {
+		return 0, fmt.Errorf("is malformed: an element segment of kind %d", flags)
+	}
+	if flags&3 == 2 { // an explicit table
+		r.u32()
+	}
+	if flags&1 == 0 { // active: an offset
+		if err := r.constExpr(); err != nil {
+			return 0, err
+		}
+	}
+	exprs := flags&4 != 0
+	if flags&3 != 0 { // an element kind or a reference type
+		if exprs {
+			r.refType()
+		} else {
+			r.byte()
+		}
+	}
+	n := r.u32()
+	for range n {
+		if r.err != nil {
+			break
+		}
+		if exprs {
+			if err := r.constExpr(); err != nil {
+				return 0, err
+			}
+		} else {
+			r.u32()
+		}
+	}
+	return uint64(n), nil
+}
+
+// constExpr reads a constant expression, up to its end.
+func (r *wasmReader) constExpr() error {
+	for r.err == nil {
+		op := r.byte()
+		if op == 0x0b {
+			return nil
+		}
+		switch op {
+		case 0x23: // global.get
+			r.u32()
+		default:
+			if err := r.skipImmediates(op); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

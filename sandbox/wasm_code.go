@@ -71,16 +71,22 @@ func (w *callWrapper) wrap(body []byte) ([]byte, error) {
 	return out, nil
 }
 
-// charge takes cost from the budget and traps when it runs out: global.get;
-// i32.const cost; i32.sub; global.set; global.get; i32.const 0; i32.lt_s;
-// if; unreachable; end. It leaves the operand stack as it found it.
+// charge takes cost from the budget and traps when it runs out, without a
+// branch: 1 / (1 - (budget >>> 31)) divides by zero exactly when the budget
+// went below zero. (An if … unreachable at every call made the engine's
+// compile time grow with the square of a function's calls.) It leaves the
+// operand stack as it found it:
+//
+//	global.get; i32.const cost; i32.sub; global.set
+//	i32.const 1; i32.const 1; global.get; i32.const 31; i32.shr_u; i32.sub; i32.div_u; drop
 func (w *callWrapper) charge(out []byte, cost uint32) []byte {
 	g := uleb(uint64(w.budget))
 	out = append(append(out, 0x23), g...)
 	out = append(append(out, 0x41), sleb(int64(cost))...)
 	out = append(append(out, 0x6b, 0x24), g...)
-	out = append(append(out, 0x23), g...)
-	return append(out, 0x41, 0x00, 0x48, 0x04, 0x40, 0x00, 0x0b)
+	out = append(out, 0x41, 0x01, 0x41, 0x01, 0x23)
+	out = append(out, g...)
+	return append(out, 0x41, 0x1f, 0x76, 0x6b, 0x6e, 0x1a)
 }
 
 // refund gives cost back: global.get; i32.const cost; i32.add; global.set.
@@ -195,8 +201,12 @@ func (r *wasmReader) skipMisc() error {
 	return nil
 }
 
+// skipSIMD reads a vector instruction. Its sub-opcode is one byte, as the
+// engine reads it (the spec's LEB128 spelling of the opcodes past 127 reads
+// as the one-byte opcode and a nop, to both): reading it any other way could
+// copy a byte the engine runs as a call or a global.set as an immediate.
 func (r *wasmReader) skipSIMD() error {
-	switch sub := r.u32(); {
+	switch sub := r.byte(); {
 	case sub <= 11, sub == 92, sub == 93: // loads, store
 		r.memArg()
 	case sub == 12 || sub == 13: // v128.const, i8x16.shuffle
@@ -206,16 +216,16 @@ func (r *wasmReader) skipSIMD() error {
 	case sub >= 84 && sub <= 91: // load and store lane
 		r.memArg()
 		r.skip(1)
-	case sub <= 0x113:
-		// no immediates
 	default:
-		return fmt.Errorf("can't run: it has a vector instruction 0xfd %d, which Outlet doesn't run", sub)
+		// no immediates
 	}
 	return nil
 }
 
+// skipAtomic reads an atomic instruction, its sub-opcode one byte as the
+// engine reads it.
 func (r *wasmReader) skipAtomic() error {
-	switch sub := r.u32(); {
+	switch sub := r.byte(); {
 	case sub == 0x03: // atomic.fence
 		r.skip(1)
 	case sub <= 0x02, sub >= 0x10 && sub <= 0x4e:

@@ -47,6 +47,8 @@ type wasmEngine struct {
 	compiling chan struct{}
 	// charge bills a tenant for the CPU time a compilation took.
 	charge func(tenant string, cpu time.Duration)
+	// turns holds, for each tenant compiling now, its one turn.
+	turns map[string]*compileTurn
 
 	mu       sync.Mutex
 	compiled map[string]*list.Element // of *wasmCompiled, by SHA-256
@@ -84,7 +86,7 @@ func newWasmEngine(fetch *fetcher, cacheDir string, charge func(tenant string, c
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	e := &wasmEngine{
 		fetch: fetch, rt: rt,
-		provided: map[string]map[string]api.FunctionDefinition{}, charge: charge,
+		provided: map[string]map[string]api.FunctionDefinition{}, charge: charge, turns: map[string]*compileTurn{},
 		compiling: make(chan struct{}, max(runtime.GOMAXPROCS(0)/2, 1)),
 		compiled:  map[string]*list.Element{}, used: list.New(),
 	}
@@ -128,11 +130,15 @@ func (e *wasmEngine) compiledFor(ctx context.Context, fn Function) (*wasmCompile
 		e.compiled[sha] = e.used.PushBack(c)
 		code, tenant := bytes.Clone(fn.Code), fn.Tenant
 		go func() {
+			// One compilation of a tenant's at a time, and a few of all:
+			// a tenant deploying many large modules waits for its own.
+			done := e.tenantTurn(tenant)
+			defer done()
 			e.compiling <- struct{}{}
 			var cpu time.Duration
-			done := measure(&cpu)
+			stop := measure(&cpu)
 			c.mod, c.info, c.init, c.err = e.build(code)
-			done()
+			stop()
 			<-e.compiling
 			if e.charge != nil {
 				e.charge(tenant, cpu)
@@ -147,6 +153,34 @@ func (e *wasmEngine) compiledFor(ctx context.Context, fn Function) (*wasmCompile
 		return c, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// compileTurn is a tenant's one compilation at a time.
+type compileTurn struct {
+	ch    chan struct{}
+	users int // compilations holding or waiting for it
+}
+
+// tenantTurn waits for the tenant's turn to compile and returns what ends
+// it.
+func (e *wasmEngine) tenantTurn(tenant string) func() {
+	e.mu.Lock()
+	t := e.turns[tenant]
+	if t == nil {
+		t = &compileTurn{ch: make(chan struct{}, 1)}
+		e.turns[tenant] = t
+	}
+	t.users++
+	e.mu.Unlock()
+	t.ch <- struct{}{}
+	return func() {
+		<-t.ch
+		e.mu.Lock()
+		if t.users--; t.users == 0 {
+			delete(e.turns, tenant)
+		}
+		e.mu.Unlock()
 	}
 }
 

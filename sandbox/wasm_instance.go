@@ -132,7 +132,7 @@ func (in *wasmInstance) instantiate(ctx context.Context, e *wasmEngine, c *wasmC
 		return errors.New("the module lost its stack budget")
 	}
 	in.budget = budget
-	budget.Set(api.EncodeI32(int32(wasmStackBytes(in.limit))))
+	budget.Set(api.EncodeI32(int32(min(wasmStackBytes(in.limit), 1<<30))))
 	if c.init != "" {
 		if _, err := mod.ExportedFunction(c.init).Call(ctx); err != nil {
 			return fmt.Errorf("%s: %w", c.init, err)
@@ -198,9 +198,9 @@ func (in *wasmInstance) end() {
 }
 
 // reserved is what the instance's memory limit sets aside for its tables at
-// their maximum and its call stack.
+// their maximum, its element segments and its call stack.
 func (in *wasmInstance) reserved() uint64 {
-	return in.info.tableBytes + wasmStackBytes(in.limit)
+	return in.info.reserved() + wasmStackBytes(in.limit)
 }
 
 // size is what the instance holds on to while it waits.

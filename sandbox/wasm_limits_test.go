@@ -93,7 +93,7 @@ func TestWasmTablesAreBoundedAndCountedAgainstTheMemoryLimit(t *testing.T) {
 			"its table 0 may grow to 33554432 entries (256.0 MiB)"},
 		{"memory and tables together past the limit are refused", wasmSpec{mem: 100, tables: [][]byte{tableLimits(1 << 18)},
 			funcs: []wasmFunc{{export: "handle", results: []byte{wasmI32}, body: wasmOp(wasmOpI32Const, 0)}}}.bytes(), 8,
-			"its memory's initial 100 pages (6.2 MiB), its tables at their maximum (2.0 MiB)"},
+			"its memory's initial 100 pages (6.2 MiB), its tables at their maximum and element segments (2.0 MiB)"},
 	}
 	for _, tc := range refusals {
 		err := prepare(tc.code, tc.memory)
