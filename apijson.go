@@ -163,6 +163,41 @@ func (s Secret) MarshalJSON() ([]byte, error) {
 	}{plain(s), JSONTime(s.CreatedAt), JSONTime(s.UpdatedAt)})
 }
 
+func (s PortalSession) MarshalJSON() ([]byte, error) {
+	type plain PortalSession
+	var tenant *string // null for the operator's sessions
+	if s.TenantID != "" {
+		tenant = &s.TenantID
+	}
+	return json.Marshal(struct {
+		plain
+		TenantID    *string   `json:"tenant_id"`
+		ExpiresAt   JSONTime  `json:"expires_at"`
+		CreatedAt   JSONTime  `json:"created_at"`
+		ExchangedAt *JSONTime `json:"exchanged_at"`
+		RevokedAt   *JSONTime `json:"revoked_at"`
+	}{plain(s), tenant, JSONTime(s.ExpiresAt), JSONTime(s.CreatedAt), JSONTimePtr(s.ExchangedAt), JSONTimePtr(s.RevokedAt)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a null tenant_id is the
+// operator's session.
+func (s *PortalSession) UnmarshalJSON(b []byte) error {
+	type plain PortalSession
+	var v struct {
+		*plain
+		TenantID *string `json:"tenant_id"`
+	}
+	v.plain = (*plain)(s)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	s.TenantID = ""
+	if v.TenantID != nil {
+		s.TenantID = *v.TenantID
+	}
+	return nil
+}
+
 // MarshalView writes a struct that embeds one of the types above (or a
 // pointer to one) and adds fields of its own — an endpoint with its secret, a
 // key with its value — as one object: the embedded type's JSON, then the

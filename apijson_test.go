@@ -108,6 +108,8 @@ func TestEveryDomainTypeWritesItsTimesWithMilliseconds(t *testing.T) {
 		"Invocation":      &Invocation{ID: "inv_1", StartedAt: at},
 		"Secret":          &Secret{Name: "S", CreatedAt: at, UpdatedAt: at},
 		"PublishResult":   &PublishResult{ID: "evt_1", Timestamp: at, CreatedAt: at},
+		"PortalSession": &PortalSession{ID: "ps_1", TenantID: "acme", ExpiresAt: at, CreatedAt: at, ExchangedAt: ptr, RevokedAt: ptr,
+			TokenHash: []byte("hidden"), SecretHash: []byte("hidden")},
 	}
 	for name := range typesWithTimes(t) {
 		if _, ok := values[name]; !ok {

@@ -31,6 +31,9 @@ const (
 	HookChanged
 	// EventTypeChanged: the operator changed or deleted an event type (Name).
 	EventTypeChanged
+	// PortalSessionRevoked: a portal session (Name, its id) was revoked;
+	// TenantID is empty for the operator's.
+	PortalSessionRevoked
 )
 
 // Change is one write that what is kept of the store must hear about.
@@ -136,4 +139,8 @@ func (w *watched) UpdateEventType(ctx context.Context, name string, u EventTypeU
 
 func (w *watched) DeleteEventType(ctx context.Context, name string) error {
 	return w.tell(w.Store.DeleteEventType(ctx, name), EventTypeChanged, "", name)
+}
+
+func (w *watched) RevokePortalSession(ctx context.Context, tenantID, id string, now time.Time) error {
+	return w.tell(w.Store.RevokePortalSession(ctx, tenantID, id, now), PortalSessionRevoked, tenantID, id)
 }

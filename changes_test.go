@@ -15,26 +15,28 @@ import (
 var storeReads = []string{"APIKeyByHash", "Delivery", "Endpoint", "Event", "EventType", "Function", "FunctionVersion", "Hook",
 	"HookEndpoint", "HookFunctions", "ListAPIKeys", "ListAttempts", "ListDeliveries", "ListEndpoints", "ListEventTypes",
 	"ListEvents", "ListFunctionVersions", "ListFunctions", "ListHookEndpoints", "ListHooks", "ListInvocations", "ListSecrets",
-	"ListTenants", "NextDue", "Ping", "QueueStats", "SealedSecrets", "Tenant", "Usage", "Close"}
+	"ListTenants", "ListPortalSessions", "PortalSessionBySecret", "NextDue", "Ping", "QueueStats", "SealedSecrets", "Tenant", "Usage", "Close"}
 
 // Writes that change nothing a node keeps outside the store, and why.
 var storeUnwatchedWrites = map[string]string{
-	"CreateAPIKey":         "a new key is looked up when first used; nothing negative is kept of it for longer than the cache's time to live",
-	"TouchAPIKey":          "last-used times are advisory",
-	"CreateEndpoint":       "endpoints are cached only inside the store, which drops its own entries",
-	"UpdateEndpoint":       "as CreateEndpoint",
-	"DeleteEndpoint":       "as CreateEndpoint",
-	"RotateEndpointSecret": "as CreateEndpoint",
-	"PublishEvents":        "the delivery engine's own work",
-	"ClaimDue":             "the delivery engine's own work",
-	"CompleteAttempts":     "the delivery engine's own work",
-	"ReleaseClaims":        "the delivery engine's own work",
-	"RenewClaims":          "the delivery engine's own work",
-	"RetryDelivery":        "the delivery engine's own work",
-	"RecoverEndpoint":      "the delivery engine's own work",
-	"PurgeExpired":         "retention: old payloads, bodies and logs, which nothing caches",
-	"RecordInvocations":    "function logs, which nothing caches",
-	"AddFunctionUsage":     "usage counters, which nothing caches",
+	"CreateAPIKey":          "a new key is looked up when first used; nothing negative is kept of it for longer than the cache's time to live",
+	"TouchAPIKey":           "last-used times are advisory",
+	"CreateEndpoint":        "endpoints are cached only inside the store, which drops its own entries",
+	"UpdateEndpoint":        "as CreateEndpoint",
+	"DeleteEndpoint":        "as CreateEndpoint",
+	"RotateEndpointSecret":  "as CreateEndpoint",
+	"PublishEvents":         "the delivery engine's own work",
+	"ClaimDue":              "the delivery engine's own work",
+	"CompleteAttempts":      "the delivery engine's own work",
+	"ReleaseClaims":         "the delivery engine's own work",
+	"RenewClaims":           "the delivery engine's own work",
+	"RetryDelivery":         "the delivery engine's own work",
+	"RecoverEndpoint":       "the delivery engine's own work",
+	"PurgeExpired":          "retention: old payloads, bodies and logs, which nothing caches",
+	"RecordInvocations":     "function logs, which nothing caches",
+	"AddFunctionUsage":      "usage counters, which nothing caches",
+	"CreatePortalSession":   "a new session is looked up only once its link is opened; the sessions it deletes had expired, and expiry is checked at every use",
+	"ExchangePortalSession": "the cookie secret it records is new: no node can have cached anything of it, not even its absence",
 }
 
 // TestEveryStoreWriteIsWatchedOrSaysWhyNot: a method added to the store
@@ -142,6 +144,17 @@ func watchedWrites(s outlet.Store) map[string]struct {
 			}
 			return s.DeleteAPIKey(ctx, "acme", k.ID)
 		}, outlet.Change{Kind: outlet.APIKeyDeleted, TenantID: "acme"}},
+		"RevokePortalSession": {func(ctx context.Context) error {
+			ps, _, err := outlet.NewPortalSession("acme", outlet.PortalSessionOptions{Features: outlet.AllPortalFeatures()}, now)
+			if err != nil {
+				return err
+			}
+			ps.ID = "ps_revoked"
+			if err := s.CreatePortalSession(ctx, ps); err != nil {
+				return err
+			}
+			return s.RevokePortalSession(ctx, "acme", ps.ID, now)
+		}, outlet.Change{Kind: outlet.PortalSessionRevoked, TenantID: "acme", Name: "ps_revoked"}},
 		"DeleteTenant": {func(ctx context.Context) error {
 			return s.DeleteTenant(ctx, "acme")
 		}, outlet.Change{Kind: outlet.TenantDeleted, TenantID: "acme"}},
@@ -151,7 +164,7 @@ func watchedWrites(s outlet.Store) map[string]struct {
 // watchedOrder is an order in which every watched write succeeds.
 var watchedOrder = []string{"CreateTenant", "UpdateTenant", "CreateHook", "UpdateHook", "PutHookEndpoint", "DeleteHookEndpoint",
 	"DeployFunction", "ActivateFunctionVersion", "DeleteFunction", "DeleteHook", "PutSecret", "DeleteSecret",
-	"CreateEventType", "UpdateEventType", "DeleteEventType", "DeleteAPIKey", "DeleteTenant"}
+	"CreateEventType", "UpdateEventType", "DeleteEventType", "DeleteAPIKey", "RevokePortalSession", "DeleteTenant"}
 
 func TestWatchedWritesReportWhatTheyChangedOnceTheySucceed(t *testing.T) {
 	t.Parallel()

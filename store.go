@@ -15,6 +15,7 @@ type Store interface {
 	InvocationStore
 	SecretStore
 	UsageStore
+	PortalSessionStore
 	// Ping reports whether the store can take work now.
 	Ping(ctx context.Context) error
 	Close() error

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) outlet.Store) {
 		{"flow control", flowTests},
 		{"ordered delivery", orderedTests},
 		{"usage", usageTests},
+		{"portal sessions", portalSessionTests},
 		{"text", textTests},
 	} {
 		t.Run(g.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ func TestMigrateBringsTheEmbeddedDatabaseUpToDateAndPrintsItsVersion(t *testing.
 	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ args, want string }{
-		{"", "schema version 4\n"},
+		{"", "schema version 5\n"},
 		{"--json", "{\"version\":4}\n"},
 	} {
 		var out strings.Builder
