@@ -39,7 +39,7 @@ func TestMigrateBringsTheEmbeddedDatabaseUpToDateAndPrintsItsVersion(t *testing.
 	dir := t.TempDir()
 	for _, tc := range []struct{ args, want string }{
 		{"", "schema version 5\n"},
-		{"--json", "{\"version\":4}\n"},
+		{"--json", "{\"version\":5}\n"},
 	} {
 		var out strings.Builder
 		cmd := newRootCmd()
