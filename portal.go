@@ -16,6 +16,13 @@ import (
 // PrefixPortalSession starts the id of a portal session.
 const PrefixPortalSession = "ps_"
 
+// How the portal's browser side authenticates: the session's cookie, and,
+// on every write, its CSRF token in a header.
+const (
+	PortalCookieName = "outlet_portal"
+	PortalCSRFHeader = "X-Outlet-CSRF"
+)
+
 // PortalSession lets one person into the portal: a customer of the
 // platform, for one tenant, or the operator (TenantID empty), with the
 // operator's rights. The platform mints it; the person opens its one-time

@@ -434,10 +434,54 @@ var specs = map[string]routeSpec{
 
 	"GET /v1/tenants/{tenant}/usage": {ok: 200},
 
+	"POST /v1/tenants/{tenant}/portal-sessions":        {body: portalSessionBody, emptyOK: true, ok: 201, wrongTypes: portalSessionFields, refusals: portalSessionRefusals},
+	"GET /v1/tenants/{tenant}/portal-sessions":         {list: true, untimed: true, ok: 200},
+	"DELETE /v1/tenants/{tenant}/portal-sessions/{id}": {owned: true, ok: 204},
+	"POST /v1/portal-sessions":                         {body: portalSessionBody, emptyOK: true, ok: 201, wrongTypes: portalSessionFields, refusals: portalSessionRefusals},
+	"GET /v1/portal-sessions":                          {list: true, untimed: true, ok: 200},
+	"DELETE /v1/portal-sessions/{id}":                  {ok: 204},
+
 	"GET /healthz": {ok: 200},
 	"GET /readyz":  {ok: 200},
 	"GET /metrics": {ok: 200},
 }
+
+const portalSessionBody = `{"expires_in":600,"read_only":true,"features":{"functions":false,"usage":true},` +
+	`"theme":{"brand_color":"#4f46e5","logo_url":"https://cdn.example.com/logo.svg","name":"Acme Platform","mode":"dark"}}`
+
+var (
+	portalSessionFields = []wrongType{
+		{"expires_in", `"3600"`, "a whole number"},
+		{"expires_in", `1.5`, "a whole number"},
+		{"expires_in", `1e99`, "a whole number"},
+		{"read_only", `"yes"`, "true or false"},
+		{"features", `["functions"]`, "an object of true or false values"},
+		{"features", `{"functions":"no"}`, "an object of true or false values"},
+		{"theme", `"dark"`, "an object"},
+		{"theme", `[]`, "an object"},
+	}
+	portalSessionRefusals = []refusal{
+		{what: "expires_in under a minute", body: `{"expires_in":59}`, status: 422, says: []string{"expires_in", "60 to 86400"}},
+		{what: "expires_in over a day", body: `{"expires_in":86401}`, status: 422, says: []string{"expires_in", "60 to 86400"}},
+		{what: "expires_in 0", body: `{"expires_in":0}`, status: 422, says: []string{"expires_in", "60 to 86400"}},
+		{what: "expires_in negative", body: `{"expires_in":-3600}`, status: 422, says: []string{"expires_in", "60 to 86400"}},
+		{what: "an unknown feature", body: `{"features":{"billing":false}}`, status: 422, says: []string{`"billing"`, "functions, endpoints, hooks, secrets, usage"}},
+		{what: "a feature in capitals", body: `{"features":{"Functions":false}}`, status: 422, says: []string{`"Functions"`}},
+		{what: "a brand colour by name", body: `{"theme":{"brand_color":"red"}}`, status: 422, says: []string{"brand_color", "#rrggbb"}},
+		{what: "a brand colour of three digits", body: `{"theme":{"brand_color":"#fff"}}`, status: 422, says: []string{"#rrggbb"}},
+		{what: "a brand colour with CSS after it", body: `{"theme":{"brand_color":"#4f46e5;background:url(x)"}}`, status: 422, says: []string{"#rrggbb"}},
+		{what: "a logo over http", body: `{"theme":{"logo_url":"http://cdn.example.com/logo.png"}}`, status: 422, says: []string{"logo_url", "https://"}},
+		{what: "a javascript: logo", body: `{"theme":{"logo_url":"javascript:alert(1)"}}`, status: 422, says: []string{"logo_url", "https://"}},
+		{what: "a data: logo that isn't an image", body: `{"theme":{"logo_url":"data:text/html;base64,PHNjcmlwdD4="}}`, status: 422, says: []string{"data:image/png;base64"}},
+		{what: "a logo URL with a quote", body: `{"theme":{"logo_url":"https://x.example/a\"onerror=\"b"}}`, status: 422, says: []string{"logo_url"}},
+		{what: "a logo URL without a host", body: `{"theme":{"logo_url":"https:///logo.png"}}`, status: 422, says: []string{"logo_url", "host"}},
+		{what: "a logo over 64 KiB", body: `{"theme":{"logo_url":"data:image/png;base64,` + strings.Repeat("A", 64<<10) + `"}}`, status: 422, says: []string{"logo_url", "65536"}},
+		{what: "a name over 100 characters", body: `{"theme":{"name":"` + strings.Repeat("n", 101) + `"}}`, status: 422, says: []string{"theme.name", "100"}},
+		{what: "a name with a line break", body: `{"theme":{"name":"Acme\nPlatform"}}`, status: 422, says: []string{"theme.name", "control characters"}},
+		{what: "an unknown mode", body: `{"theme":{"mode":"sepia"}}`, status: 422, says: []string{"theme.mode", "auto, light or dark"}},
+		{what: "an unknown theme field", body: `{"theme":{"colour":"#4f46e5"}}`, status: 400, says: []string{`"colour"`}},
+	}
+)
 
 func manyHeaders(n int) string {
 	hs := make([]string, n)
@@ -513,6 +557,10 @@ func (b *bundle) fill(path string, over map[string]string) string {
 		params["name"] = b.secret
 	case strings.Contains(path, "/hooks/{hook}/endpoint"):
 		params["hook"] = b.syncHook
+	case strings.Contains(path, "/tenants/{tenant}/portal-sessions/{id}"):
+		params["id"] = b.portalSession
+	case strings.Contains(path, "/portal-sessions/{id}"):
+		params["id"] = b.operatorSession
 	}
 	for k, v := range over {
 		params[k] = v

@@ -50,6 +50,12 @@ type Config struct {
 	// 0: no limit. AuthFailureBurst is how many may come at once.
 	AuthFailureRate  float64
 	AuthFailureBurst int
+	// PublicURL is where people reach Outlet (https://outlet.example.com),
+	// for the portal's links; empty makes them relative to the request.
+	PublicURL string
+	// NoPortal switches the portal off: its session routes answer 404 and
+	// its cookie authenticates nothing.
+	NoPortal bool
 	// Ready reports whether this node can take work.
 	Ready func(ctx context.Context) error
 	// OnChange, when set, is told of every change made through the API
@@ -66,6 +72,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	auth    *authenticator
+	portal  *sessionAuth
 	types   *eventTypes
 	limits  *publishLimits
 	log     *slog.Logger
@@ -107,6 +114,7 @@ func New(cfg Config) *Server {
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
 	}
+	s.portal = newSessionAuth(cfg.Store, s.auth, cfg.CacheTTL, cfg.Now, cfg.NoPortal)
 	types := &eventTypes{store: cfg.Store, ttl: cfg.CacheTTL, now: cfg.Now, entries: map[string]*typeEntry{}}
 	s.types = types
 	(&tenantsAPI{store: cfg.Store, auth: s.auth, fns: cfg.Functions, now: cfg.Now}).routes(s)
@@ -121,6 +129,7 @@ func New(cfg Config) *Server {
 	(&hooksAPI{store: cfg.Store, fns: cfg.Functions, urls: cfg.Dispatcher, now: cfg.Now}).routes(s)
 	(&functionsAPI{store: cfg.Store, fns: cfg.Functions, maxima: cfg.FunctionMaxima, now: cfg.Now}).routes(s)
 	(&secretsAPI{store: cfg.Store, fns: cfg.Functions, now: cfg.Now}).routes(s)
+	(&portalSessionsAPI{store: cfg.Store, publicURL: cfg.PublicURL, off: cfg.NoPortal, now: cfg.Now}).routes(s)
 	(&healthAPI{ready: cfg.Ready}).routes(s)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.routes = append(s.routes, Route{Pattern: "GET /metrics", Access: public.String()})
@@ -134,11 +143,14 @@ func (s *Server) forget(c outlet.Change) {
 		s.limits.forget(c.TenantID, false)
 	case outlet.TenantDeleted:
 		s.auth.forgetTenant(c.TenantID)
+		s.portal.forgetTenant(c.TenantID)
 		s.limits.forget(c.TenantID, true)
 	case outlet.APIKeyDeleted:
 		s.auth.forgetKey(c.Name)
 	case outlet.EventTypeChanged:
 		s.types.forget(c.Name)
+	case outlet.PortalSessionRevoked:
+		s.portal.forget(c.Name)
 	}
 }
 
@@ -198,7 +210,14 @@ func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, acc access, h handlerFunc) error {
 	if acc != public {
-		c, err := s.auth.authenticate(r)
+		var c caller
+		var pc *portalCaller
+		var err error
+		if secret, ok := s.portal.cookieOf(r); ok {
+			c, pc, err = s.portal.authenticate(r, secret)
+		} else {
+			c, err = s.auth.authenticate(r)
+		}
 		if err != nil {
 			if wait := retryAfter(err); wait > 0 {
 				setRetryAfter(w, wait)
@@ -208,8 +227,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, acc access, h han
 		if err := authorize(c, acc, r); err != nil {
 			return err
 		}
+		if pc != nil {
+			if err := pc.check(r); err != nil {
+				return err
+			}
+			r = r.WithContext(context.WithValue(r.Context(), portalCallerKey{}, pc))
+		}
 	}
 	return h(w, r)
+}
+
+// PortalSession is the live portal session whose cookie r carries, found
+// as the API finds it (cached, and counted against the client's failures
+// when unknown): for the portal's page. Without one it is EUNAUTHORIZED.
+func (s *Server) PortalSession(r *http.Request) (*outlet.PortalSession, error) {
+	secret, ok := s.portal.cookieOf(r)
+	if !ok {
+		return nil, outlet.Errorf(outlet.EUNAUTHORIZED, "no portal session: open the portal from your platform")
+	}
+	return s.portal.lookup(r.Context(), secret, clientOf(r))
 }
 
 // ServeHTTP answers unknown routes and wrong methods in the API's error

@@ -45,6 +45,9 @@ type bundle struct {
 	// secretValue is the secret's value. No answer may hold it: do fails
 	// the test if one does.
 	secretValue string
+
+	portalSession   string // a portal session of acme's, unopened
+	operatorSession string // a portal session of the operator's, unopened
 }
 
 // discountJS is acme's function: it serves checkout.discount, and logs its
@@ -132,6 +135,10 @@ func setup(t testing.TB, configure ...func(*Config)) *bundle {
 	b.must(t, 201, req{method: "PUT", path: "/v1/tenants/acme/hooks/login.post/endpoint", auth: "Bearer " + b.key,
 		body: `{"url":"` + receiver.URL + `/sync","headers":{"X-Shop":"acme"}}`}, nil)
 	b.must(t, 200, req{method: "POST", path: "/v1/tenants/acme/hooks/checkout.discount/invoke", auth: admin, body: `{"input":{"cart":{"total":100}}}`}, nil)
+	b.must(t, 201, req{method: "POST", path: "/v1/tenants/acme/portal-sessions", auth: admin, body: `{}`}, &out)
+	b.portalSession = out.ID
+	b.must(t, 201, req{method: "POST", path: "/v1/portal-sessions", auth: admin, body: `{}`}, &out)
+	b.operatorSession = out.ID
 	// The invocation's log is written after the answer; wait for it.
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		invs, _, err := store.ListInvocations(ctx, "acme", "discount", outlet.InvocationFilter{})
@@ -295,11 +302,13 @@ func (b *bundle) snapshot(t testing.TB) string {
 		Sealed          map[string][]byte // changes whenever a value is written
 		HookEndpoints   []*outlet.HookEndpoint
 		HookSecrets     []string
+		PortalSessions  []*outlet.PortalSession
 	}
 	var state struct {
-		Tenants    []tenantState
-		EventTypes []*outlet.EventType
-		Hooks      []*outlet.Hook
+		Tenants        []tenantState
+		EventTypes     []*outlet.EventType
+		Hooks          []*outlet.Hook
+		PortalSessions []*outlet.PortalSession // the operator's
 	}
 	check := func(err error) {
 		t.Helper()
@@ -377,12 +386,16 @@ func (b *bundle) snapshot(t testing.TB) string {
 		for _, ep := range s.HookEndpoints {
 			s.HookSecrets = append(s.HookSecrets, ep.Secret)
 		}
+		s.PortalSessions, _, err = b.store.ListPortalSessions(ctx, tn.ID, outlet.Page{Limit: outlet.MaxPageLimit})
+		check(err)
 		state.Tenants = append(state.Tenants, s)
 	}
 	var err error
 	state.EventTypes, err = b.store.ListEventTypes(ctx)
 	check(err)
 	state.Hooks, err = b.store.ListHooks(ctx)
+	check(err)
+	state.PortalSessions, _, err = b.store.ListPortalSessions(ctx, "", outlet.Page{Limit: outlet.MaxPageLimit})
 	check(err)
 	out, err := json.Marshal(state)
 	check(err)
