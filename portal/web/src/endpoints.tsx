@@ -70,13 +70,15 @@ function HealthBadge({ ep, h }: { ep: Endpoint; h: Health | null | undefined }) 
     <span class="health">
       {ep.failing_since && <Badge kind="bad">failing</Badge>}
       {rate === null ? (
-        <span class="muted">{h === undefined ? "…" : "no deliveries yet"}</span>
+        <span class="muted">{h === undefined ? "…" : h && h.pending > 0 ? `${h.pending} pending, none finished yet` : "no deliveries yet"}</span>
       ) : (
-        <Badge kind={rate >= 95 ? "ok" : rate >= 70 ? "warn" : "bad"}>
-          {rate}% of last {finished}
-        </Badge>
+        <>
+          <Badge kind={rate >= 95 ? "ok" : rate >= 70 ? "warn" : "bad"}>
+            {rate}% of last {finished}
+          </Badge>
+          {h!.pending > 0 && <span class="muted">{h!.pending} pending</span>}
+        </>
       )}
-      {h && h.pending > 0 && <span class="muted"> {h.pending} pending</span>}
     </span>
   );
 }

@@ -62,10 +62,10 @@ export function EventTypePicker(props: { catalog: EventType[]; value: string[]; 
             <label class="check">
               <input
                 type="checkbox"
-                checked={every || chosen.has(t.name)}
-                disabled={every}
+                checked={chosen.has(t.name)}
                 onChange={(e) => {
-                  const next = new Set(chosen);
+                  // Choosing a type while "every type" is on narrows to it.
+                  const next = every ? new Set<string>() : new Set(chosen);
                   if (e.currentTarget.checked) next.add(t.name);
                   else next.delete(t.name);
                   emit(next, parseExtra(extraText));

@@ -3,7 +3,7 @@
 // through JSX text, which Preact writes with textContent: never as HTML.
 
 import { type ButtonHTMLAttributes, type ComponentChildren, createContext } from "preact";
-import { useCallback, useContext, useEffect, useId, useRef, useState } from "preact/hooks";
+import { useCallback, useContext, useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Api, ApiError, type TenantClient } from "./api";
 import type { Session } from "./session";
 
@@ -315,11 +315,24 @@ export function PageTitle({ children, actions }: { children: ComponentChildren; 
   );
 }
 
-// A table that scrolls sideways on a narrow screen instead of squeezing.
+// A table. On a narrow screen a table with column headers shows each row as
+// a small card, every cell labelled with its column (a data-label the
+// stylesheet shows); others scroll sideways instead of squeezing.
 export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
+  const ref = useRef<HTMLTableElement>(null);
+  useLayoutEffect(() => {
+    const table = ref.current;
+    if (!table) return;
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent ?? "");
+    table.classList.toggle("stackable", heads.length > 0);
+    if (!heads.length) return;
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => cell.setAttribute("data-label", heads[i] ?? ""));
+    }
+  });
   return (
     <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
-      <table>{children}</table>
+      <table ref={ref}>{children}</table>
     </div>
   );
 }

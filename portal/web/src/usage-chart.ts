@@ -23,9 +23,10 @@ export function formatNumber(n: number): string {
 // drawBars replaces host's content with the chart. Colours come from CSS
 // classes (styles.css), so the chart follows the theme.
 export function drawBars(host: HTMLElement, title: string, bars: Bar[], unit: string): void {
-  const W = 640;
-  const H = 180;
-  const pad = { top: 12, right: 8, bottom: 28, left: 48 };
+  // Drawn at about the size it is shown, so its text stays legible.
+  const W = 400;
+  const H = 170;
+  const pad = { top: 12, right: 8, bottom: 26, left: 44 };
   const max = Math.max(1, ...bars.map((b) => b.value));
   const total = bars.reduce((s, b) => s + b.value, 0);
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img"});
@@ -33,11 +34,13 @@ export function drawBars(host: HTMLElement, title: string, bars: Bar[], unit: st
   const plotW = W - pad.left - pad.right;
   const plotH = H - pad.top - pad.bottom;
 
-  for (const f of [0, 0.5, 1]) {
-    const y = pad.top + plotH * (1 - f);
+  // Whole-number ticks: 0, the middle when it is one, and the top.
+  const ticks = max >= 2 ? [0, Math.round(max / 2), max] : [0, max];
+  for (const v of ticks) {
+    const y = pad.top + plotH * (1 - v / max);
     el("line", { x1: pad.left, x2: W - pad.right, y1: y, y2: y, class: "grid" }, svg);
     const t = el("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, svg);
-    t.textContent = formatNumber(Math.round(max * f));
+    t.textContent = formatNumber(v);
   }
   const step = plotW / Math.max(1, bars.length);
   const bw = Math.max(1, step * 0.7);
