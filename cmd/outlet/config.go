@@ -13,6 +13,7 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/app"
+	"github.com/outlethq/outlet/portal"
 )
 
 // serveConfig is every setting of `outlet serve`. Its flags are defined once,
@@ -79,6 +80,10 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.FunctionFetchTimeout, "function-fetch-timeout", c.FunctionFetchTimeout, "the longest one fetch request of a function may take")
 	fs.IntVar(&c.FunctionWarmVMs, "function-warm-vms", c.FunctionWarmVMs, "function engines (JavaScript VMs and Wasm instances) kept warm, ready to run, on this node")
 	fs.Var((*byteSize)(&c.FunctionWarmMemory), "function-warm-memory", "memory that engines kept warm between runs (JavaScript VMs and Wasm instances) may hold on this node, least recently used evicted first; one tenant may hold a quarter of it")
+	fs.BoolVar(&c.Portal, "portal", c.Portal, "serve the portal (the web UI for tenants and the operator) at /portal/ and let portal sessions be made; --portal=false answers both with 404")
+	fs.StringSliceVar(&c.PortalFrameAncestors, "portal-frame-ancestors", c.PortalFrameAncestors, "the pages that may show the portal in an iframe, as the CSP's frame-ancestors: 'none', 'self', or origins such as https://app.example.com or https://*.example.com")
+	fs.StringVar(&c.PortalCookieSameSite, "portal-cookie-samesite", c.PortalCookieSameSite, "SameSite of the portal's session cookie: lax (the portal opened in its own tab, or framed by a page of the same site), strict, or none (framed by another site; the cookie is then Secure, so Outlet must be reached over https)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the address people reach Outlet at (e.g. https://outlet.example.com), for the portal's links; empty makes them relative to Outlet's address")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); keep it private")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -197,6 +202,13 @@ func (c *serveConfig) validate() error {
 	if err := outlet.ValidateHostPatterns(c.FunctionAllowedHosts); err != nil {
 		return fmt.Errorf("--function-allowed-hosts: %s", outlet.ErrorMessage(err))
 	}
+	if _, err := portal.FrameAncestors(c.PortalFrameAncestors); err != nil {
+		return fmt.Errorf("--portal-frame-ancestors: %w", err)
+	}
+	if _, err := portal.SameSite(c.PortalCookieSameSite); err != nil {
+		return fmt.Errorf("--portal-cookie-samesite: %w", err)
+	}
+	// --public-url is checked by app.New, before it opens anything.
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -47,7 +48,7 @@ func TestEverySettingOfTheAppIsAFlag(t *testing.T) {
 		var v string
 		switch f.Value.Type() {
 		case "bool":
-			v = "true"
+			v = strconv.FormatBool(f.DefValue != "true")
 		case "int", "float64":
 			v = "7"
 		case "duration":

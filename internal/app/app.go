@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/secrets"
 	"github.com/outlethq/outlet/internal/usage"
+	"github.com/outlethq/outlet/portal"
 	"github.com/outlethq/outlet/sandbox"
 )
 
@@ -43,6 +45,7 @@ type App struct {
 	functions *functions.Service
 	disp      *dispatch.Dispatcher
 	api       *httpapi.Server
+	portal    http.Handler // nil when switched off
 	srv       *http.Server
 
 	adminKey     string
@@ -69,6 +72,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.close(context.Background())
 		}
 	}()
+	// Settings that can be wrong are checked before anything is opened.
+	frameAncestors, err := portal.FrameAncestors(cfg.PortalFrameAncestors)
+	if err != nil {
+		return nil, fmt.Errorf("--portal-frame-ancestors: %w", err)
+	}
+	sameSite, err := portal.SameSite(cfg.PortalCookieSameSite)
+	if err != nil {
+		return nil, fmt.Errorf("--portal-cookie-samesite: %w", err)
+	}
+	if err := checkPublicURL(cfg.PublicURL); err != nil {
+		return nil, err
+	}
 
 	if a.store, err = openStore(ctx, cfg.Data, cfg.Database); err != nil {
 		return nil, err
@@ -158,16 +173,29 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		FunctionMaxima: outlet.FunctionLimits{TimeoutMs: int(cfg.FunctionMaxTimeout / time.Millisecond), MemoryMB: cfg.FunctionMaxMemoryMB,
 			StackFrames: cfg.FunctionStackFrames, MaxInputKB: cfg.FunctionMaxInput >> 10, MaxOutputKB: cfg.FunctionMaxOutput >> 10,
 			MaxLogsKB: cfg.FunctionMaxLogs >> 10},
-		Ready:   a.ready,
-		Logger:  log,
-		Metrics: m,
+		PublicURL: cfg.PublicURL,
+		NoPortal:  !cfg.Portal,
+		Ready:     a.ready,
+		Logger:    log,
+		Metrics:   m,
 	}
 	if cfg.TuneAPI != nil {
 		cfg.TuneAPI(&apiCfg)
 	}
 	a.api = httpapi.New(apiCfg)
+	if cfg.Portal {
+		a.portal = portal.Handler(portal.Config{
+			Store:          a.store,
+			Sessions:       a.api,
+			FrameAncestors: strings.Fields(frameAncestors),
+			SameSite:       sameSite,
+			PublicURL:      cfg.PublicURL,
+			Logger:         log,
+			Now:            apiCfg.Now,
+		})
+	}
 	a.srv = &http.Server{
-		Handler:           a.api,
+		Handler:           http.HandlerFunc(a.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,
@@ -246,8 +274,43 @@ func (a *App) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Handler is the HTTP API, to serve some other way than Start.
-func (a *App) Handler() http.Handler { return a.api }
+// serveHTTP sends /portal/ to the portal, when it is on, and everything
+// else to the API, which answers unknown paths in its own error format.
+func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.portal != nil {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, portal.Path):
+			a.portal.ServeHTTP(w, r)
+			return
+		case p == strings.TrimSuffix(portal.Path, "/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			to := portal.Path
+			if r.URL.RawQuery != "" {
+				to += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, to, http.StatusMovedPermanently)
+			return
+		}
+	}
+	a.api.ServeHTTP(w, r)
+}
+
+// checkPublicURL checks --public-url: empty, or the http(s) address people
+// reach Outlet at, without a query or fragment.
+func checkPublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("--public-url %q must be the http:// or https:// address people reach Outlet at, such as https://outlet.example.com "+
+			"(no query, fragment or user name)", v)
+	}
+	return nil
+}
+
+// Handler is what Start serves: the HTTP API, and the portal when it is
+// on; to serve some other way than Start.
+func (a *App) Handler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
 
 // URL is where Start serves the API: http://host:port.
 func (a *App) URL() string { return a.url }

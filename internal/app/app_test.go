@@ -264,3 +264,48 @@ func TestAServerThatFailsToBuildLetsGoOfItsData(t *testing.T) {
 		t.Errorf("shutting down a server never started: %v", err)
 	}
 }
+
+// Portal settings a browser would misread stop the server before it opens
+// its data, naming the setting.
+func TestBadPortalSettingsAreRefusedNamingTheFlag(t *testing.T) {
+	t.Parallel()
+	for flag, set := range map[string]func(*app.Config){
+		"--portal-frame-ancestors": func(c *app.Config) { c.PortalFrameAncestors = []string{"https://app.example.com; script-src *"} },
+		"--portal-cookie-samesite": func(c *app.Config) { c.PortalCookieSameSite = "sometimes" },
+		"--public-url":             func(c *app.Config) { c.PublicURL = "outlet.example.com" },
+	} {
+		dir := t.TempDir()
+		bad := config(dir)
+		set(&bad)
+		if _, err := app.New(context.Background(), bad); err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("a bad %s: %v; want refused, naming the flag", flag, err)
+		}
+	}
+}
+
+// The portal and the API answer on one address: /portal/ is the portal's,
+// every other path the API's, which answers it in its own error format —
+// never a redirect of a router in front of it.
+func TestThePortalAndTheAPIShareOneAddress(t *testing.T) {
+	t.Parallel()
+	a := start(t, config(t.TempDir()))
+	for _, tc := range []struct {
+		path, contentType string
+		status            int
+	}{
+		{"/portal/", "text/html", 200},
+		{"/v1//tenants", "application/json", 404},
+		{"/v1/tenants/../tenants", "application/json", 404},
+		{"/portalx", "application/json", 404},
+		{"/v1/tenants", "application/json", 401},
+	} {
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(a.URL() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.contentType) {
+			t.Errorf("GET %s answered %d %s; want %d %s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.status, tc.contentType)
+		}
+	}
+}

@@ -68,6 +68,18 @@ type Config struct {
 	FunctionWarmVMs      int
 	FunctionWarmMemory   int // bytes
 
+	// Portal serves the portal at /portal/ and lets its sessions be made.
+	Portal bool
+	// PortalFrameAncestors are the sources that may frame the portal (the
+	// CSP's frame-ancestors): 'none', 'self', or origins.
+	PortalFrameAncestors []string
+	// PortalCookieSameSite is the portal cookie's SameSite: lax, strict or
+	// none (which cross-site iframes need, and which needs https).
+	PortalCookieSameSite string
+	// PublicURL is where people reach Outlet (https://outlet.example.com);
+	// empty makes portal links relative to Outlet's address.
+	PublicURL string
+
 	Logger *slog.Logger
 	// TuneAPI, when set, changes the API's Config after New derived it from
 	// this one: for tests that give the API a clock of their own or watch
@@ -111,5 +123,8 @@ func Defaults() Config {
 		FunctionFetchTimeout: 5 * time.Second,
 		FunctionWarmVMs:      256,
 		FunctionWarmMemory:   256 << 20,
+		Portal:               true,
+		PortalFrameAncestors: []string{"'none'"},
+		PortalCookieSameSite: "lax",
 	}
 }
