@@ -4,7 +4,7 @@ GO ?= go
 
 .PHONY: help
 help: ## List the tasks
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: serve
 serve: ## Run Outlet on 127.0.0.1:8080 with its data in ./outlet-data
@@ -39,6 +39,22 @@ bench: ## Measure throughput with outlet bench (20,000 events, 32 publishers) an
 	$(GO) build -o bin/outlet ./cmd/outlet
 	./bin/outlet bench
 	$(GO) test -run XXX -bench . -benchtime 3000x ./sqlite/
+
+# The portal's bundle (portal/dist) is committed, so building and serving
+# Outlet need no Node; these targets need Node and npm.
+PORTAL_WEB = portal/web
+
+.PHONY: portal
+portal: ## Rebuild the portal's bundle portal/dist from portal/web (npm ci, type check, esbuild); commit the result
+	cd $(PORTAL_WEB) && npm ci --no-audit --no-fund
+	cd $(PORTAL_WEB) && npm run --silent typecheck
+	$(GO) run ./portal/build -sizes
+
+.PHONY: portal-check
+portal-check: ## Fail if the committed portal/dist isn't what portal/web builds (npm ci, type check, rebuild into a temporary directory)
+	cd $(PORTAL_WEB) && npm ci --no-audit --no-fund
+	cd $(PORTAL_WEB) && npm run --silent typecheck
+	$(GO) run ./portal/build -check
 
 .PHONY: docs
 docs: ## Regenerate docs/configuration.md from the flags

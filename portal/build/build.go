@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -32,6 +33,9 @@ type Bundle struct {
 	Files    []string // every file written, index.html included, sorted
 	Dynamic  []string // scripts loaded only on demand (import()), such as the function editor
 	HTMLSize int
+	// Sources are the source files (relative to portal/web) each script
+	// holds; only Build knows them.
+	Sources map[string][]string
 }
 
 // Build bundles web/src/main.tsx into out: out/index.html (from web/index.html)
@@ -91,8 +95,9 @@ func Build(web, out string) (*Bundle, error) {
 				Path string `json:"path"`
 				Kind string `json:"kind"`
 			} `json:"imports"`
-			EntryPoint string `json:"entryPoint"`
-			CSSBundle  string `json:"cssBundle"`
+			EntryPoint string                     `json:"entryPoint"`
+			CSSBundle  string                     `json:"cssBundle"`
+			Inputs     map[string]json.RawMessage `json:"inputs"`
 		} `json:"outputs"`
 	}
 	if err := json.Unmarshal([]byte(res.Metafile), &meta); err != nil {
@@ -110,7 +115,13 @@ func Build(web, out string) (*Bundle, error) {
 		}
 		return filepath.ToSlash(r)
 	}
-	b := &Bundle{}
+	b := &Bundle{Sources: map[string][]string{}}
+	for p, o := range meta.Outputs {
+		for in := range o.Inputs {
+			b.Sources[rel(p)] = append(b.Sources[rel(p)], in)
+		}
+		slices.Sort(b.Sources[rel(p)])
+	}
 	static := map[string]bool{}
 	var walk func(string)
 	walk = func(p string) {
@@ -188,6 +199,54 @@ func assetTags(b *Bundle) string {
 	fmt.Fprintf(&s, "<script type=\"module\" src=\"%s\"></script>", url(b.Entry))
 	return s.String()
 }
+
+// ReadBundle reads what a build wrote into dir back from its index.html: the
+// first page's scripts and stylesheets, and every other script.
+func ReadBundle(dir string) (*Bundle, error) {
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		return nil, err
+	}
+	files, err := readTree(dir)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{HTMLSize: len(page)}
+	static := map[string]bool{}
+	for _, m := range assetRef.FindAllSubmatch(page, -1) {
+		tag, name := string(m[1]), "assets/"+string(m[2])
+		if _, ok := files[name]; !ok {
+			return nil, fmt.Errorf("index.html names %s, which isn't in %s", name, dir)
+		}
+		switch {
+		case strings.HasPrefix(tag, "<script"):
+			b.Entry = name
+			static[name] = true
+		case strings.Contains(tag, `"modulepreload"`):
+			static[name] = true
+		case strings.Contains(tag, `"stylesheet"`):
+			b.CSS = append(b.CSS, name)
+		}
+	}
+	if b.Entry == "" {
+		return nil, fmt.Errorf("%s/index.html loads no script", dir)
+	}
+	for name := range files {
+		b.Files = append(b.Files, name)
+		switch {
+		case static[name]:
+			b.Static = append(b.Static, name)
+		case path.Ext(name) == ".js":
+			b.Dynamic = append(b.Dynamic, name)
+		}
+	}
+	slices.Sort(b.Files)
+	slices.Sort(b.Static)
+	slices.Sort(b.Dynamic)
+	return b, nil
+}
+
+var assetRef = regexp.MustCompile(`(<script[^>]*|<link[^>]*)(?:src|href)="` + regexp.QuoteMeta(assetsURL) + `([^"]+)"`)
 
 // Compare says how the files under got differ from those under want ("" when
 // they hold the same files with the same bytes).
