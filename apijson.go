@@ -165,7 +165,8 @@ func (s Secret) MarshalJSON() ([]byte, error) {
 
 func (s PortalSession) MarshalJSON() ([]byte, error) {
 	type plain PortalSession
-	var tenant *string // null for the operator's sessions
+	// The operator's sessions have a null tenant, which reads back as "".
+	var tenant *string
 	if s.TenantID != "" {
 		tenant = &s.TenantID
 	}
@@ -177,25 +178,6 @@ func (s PortalSession) MarshalJSON() ([]byte, error) {
 		ExchangedAt *JSONTime `json:"exchanged_at"`
 		RevokedAt   *JSONTime `json:"revoked_at"`
 	}{plain(s), tenant, JSONTime(s.ExpiresAt), JSONTime(s.CreatedAt), JSONTimePtr(s.ExchangedAt), JSONTimePtr(s.RevokedAt)})
-}
-
-// UnmarshalJSON reads what MarshalJSON writes: a null tenant_id is the
-// operator's session.
-func (s *PortalSession) UnmarshalJSON(b []byte) error {
-	type plain PortalSession
-	var v struct {
-		*plain
-		TenantID *string `json:"tenant_id"`
-	}
-	v.plain = (*plain)(s)
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	s.TenantID = ""
-	if v.TenantID != nil {
-		s.TenantID = *v.TenantID
-	}
-	return nil
 }
 
 // MarshalView writes a struct that embeds one of the types above (or a

@@ -2,7 +2,8 @@
 //
 // A Client groups the API's calls by resource: Tenants, APIKeys, EventTypes
 // and Catalog, Endpoints, Events and Deliveries for webhooks; Hooks and
-// TenantHooks, Functions, Secrets and Settings for hosted functions. Answers
+// TenantHooks, Functions, Secrets and Settings for hosted functions;
+// PortalSessions for the portal. Answers
 // are the domain types of package outlet (outlet.Tenant, outlet.Endpoint,
 // outlet.Delivery, …) where one fits; requests are the structs of this
 // package. Optional fields of a request are pointers: nil leaves a value as
@@ -81,6 +82,9 @@ type Client struct {
 	Secrets *SecretsService
 	// Settings is what a tenant may set for itself.
 	Settings *SettingsService
+	// PortalSessions opens the portal for a tenant's people or the
+	// operator (admin key).
+	PortalSessions *PortalSessionsService
 
 	base      string
 	key       string
@@ -130,6 +134,7 @@ func New(baseURL, key string, opts ...Option) *Client {
 	c.Functions = &FunctionsService{c}
 	c.Secrets = &SecretsService{c}
 	c.Settings = &SettingsService{c}
+	c.PortalSessions = &PortalSessionsService{c}
 	return c
 }
 
