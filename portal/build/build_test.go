@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evanw/esbuild/pkg/api"
 	"github.com/outlethq/outlet/portal"
 )
 
@@ -191,5 +192,37 @@ func TestTheBundleRunsUnderThePortalsCSP(t *testing.T) {
 		if strings.Contains(line, "Content Security Policy") || strings.Contains(line, "Uncaught") {
 			t.Errorf("the browser reported: %s", line)
 		}
+	}
+}
+
+// The front end's pure modules (the session's parser, the metrics parser,
+// colour contrast) have their own tests, src/*.test.ts, run here in Node.
+func TestTheFrontEndsUnitTestsPass(t *testing.T) {
+	t.Parallel()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("SKIPPED: no node on PATH, so portal/web/src/*.test.ts can't run")
+	}
+	tests, err := filepath.Glob(filepath.Join(web, "src", "*.test.ts"))
+	if err != nil || len(tests) == 0 {
+		t.Fatalf("no portal/web/src/*.test.ts (%v)", err)
+	}
+	for _, src := range tests {
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "test.mjs")
+			res := api.Build(api.BuildOptions{EntryPoints: []string{src}, Bundle: true, Format: api.FormatESModule, Platform: api.PlatformNode,
+				Outfile: out, Write: true, LogLevel: api.LogLevelSilent})
+			if len(res.Errors) > 0 {
+				t.Fatalf("esbuild: %v", res.Errors)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			b, err := exec.CommandContext(ctx, node, out).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, b)
+			}
+			t.Logf("%s", b)
+		})
 	}
 }

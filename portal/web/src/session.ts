@@ -26,7 +26,12 @@ export interface Session {
 }
 
 export function readSession(doc: Document = document): Session | null {
-  const raw = doc.querySelector('meta[name="outlet-session"]')?.getAttribute("content");
+  return parseSession(doc.querySelector('meta[name="outlet-session"]')?.getAttribute("content") ?? null);
+}
+
+// parseSession reads the meta tag's content: anything but a session the
+// server could have written is no session.
+export function parseSession(raw: string | null): Session | null {
   if (!raw) return null;
   let v: unknown;
   try {
@@ -47,11 +52,30 @@ export function readSession(doc: Document = document): Session | null {
     tenant,
     admin,
     read_only: o.read_only === true,
-    features: isObject(o.features) ? (o.features as Session["features"]) : {},
-    theme: isObject(o.theme) ? (o.theme as Theme) : {},
+    features: isObject(o.features) ? booleans(o.features as Record<string, unknown>) : {},
+    theme: isObject(o.theme) ? theme(o.theme as Record<string, unknown>) : {},
     csrf: o.csrf,
     expires_at: typeof o.expires_at === "string" ? o.expires_at : "",
     api: typeof o.api === "string" && o.api.startsWith("/") ? o.api.replace(/\/+$/, "") : "/v1",
+  };
+}
+
+function booleans(o: Record<string, unknown>): Session["features"] {
+  const out: Session["features"] = {};
+  for (const f of ["functions", "endpoints", "hooks", "secrets", "usage"] as Feature[]) {
+    if (typeof o[f] === "boolean") out[f] = o[f] as boolean;
+  }
+  return out;
+}
+
+function theme(o: Record<string, unknown>): Theme {
+  const str = (k: string) => (typeof o[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined);
+  const mode = str("mode");
+  return {
+    brand_color: str("brand_color"),
+    logo_url: str("logo_url"),
+    name: str("name"),
+    mode: mode === "light" || mode === "dark" || mode === "auto" ? mode : undefined,
   };
 }
 

@@ -104,7 +104,7 @@ export function contrast(a: RGB, b: RGB): number {
   return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
 }
 
-function readable(c: RGB, surface: RGB, toward: RGB): RGB {
+export function readable(c: RGB, surface: RGB, toward: RGB): RGB {
   let out = c;
   for (let i = 1; i <= 10 && contrast(out, surface) < 4.5; i++) {
     const t = i / 10;
