@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { all, type Delivery, type Endpoint, type EndpointInput, type EventType, type PublishResult, type TenantClient } from "./api";
 import { DeliveryTable, RecoverFailed, useDeliveryFeed } from "./deliveries";
 import { EventTypeDetails, EventTypePicker } from "./event-type-picker";
+import { matchEventType } from "./event-types";
 import { Link, navigate, seg, useLocation, withQuery } from "./router";
 import {
   Badge,
@@ -463,8 +464,12 @@ function TestEvent({ t, base, endpoint, catalog }: { t: TenantClient; base: stri
   const [polls, setPolls] = useState(0);
   const chosen = catalog.find((c) => c.name === type);
 
+  // Start with a type this endpoint receives.
   useEffect(() => {
-    if (!type && catalog.length) choose(catalog.find((c) => !c.deprecated)?.name ?? catalog[0].name);
+    if (type || !catalog.length) return;
+    const wanted = catalog.filter((c) => matchEventType(endpoint.event_types, c.name));
+    const first = wanted.find((c) => !c.deprecated) ?? wanted[0] ?? catalog[0];
+    choose(first.name);
   }, [catalog.length]);
 
   const choose = (name: string) => {
@@ -523,6 +528,7 @@ function TestEvent({ t, base, endpoint, catalog }: { t: TenantClient; base: stri
                   <option key={c.name} value={c.name}>
                     {c.name}
                     {c.deprecated ? " (deprecated)" : ""}
+                    {matchEventType(endpoint.event_types, c.name) ? "" : " — not sent to this endpoint"}
                   </option>
                 ))}
               </select>

@@ -54,7 +54,10 @@ export function drawBars(host: HTMLElement, title: string, bars: Bar[], unit: st
   // First, middle and last day under the axis.
   const marks = bars.length > 2 ? [0, Math.floor(bars.length / 2), bars.length - 1] : bars.map((_, i) => i);
   for (const i of marks) {
-    const t = el("text", { x: pad.left + i * step + step / 2, y: H - 8, class: "axis", "text-anchor": "middle" }, svg);
+    // The first and last labels keep inside the chart.
+    const anchor = bars.length > 1 && i === 0 ? "start" : bars.length > 1 && i === bars.length - 1 ? "end" : "middle";
+    const x = anchor === "start" ? pad.left + i * step : anchor === "end" ? pad.left + (i + 1) * step : pad.left + i * step + step / 2;
+    const t = el("text", { x, y: H - 8, class: "axis", "text-anchor": anchor }, svg);
     t.textContent = bars[i].label.slice(5);
   }
   host.replaceChildren(svg);
