@@ -3,7 +3,7 @@
 // console, and any tenant's pages under tenants/{id}/.
 
 import { type ComponentChildren, Fragment, type VNode } from "preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Api } from "./api";
 import { CatalogPage, EventTypePage, HookPage } from "./catalog";
 import { DeliveriesPage, DeliveryPage } from "./deliveries";
@@ -230,8 +230,14 @@ function NavLink({ to, path, children }: { to: string; path: string; children: C
 function Nav({ session, path, tenant, base }: { session: Session; path: string; tenant: string | null; base: string }) {
   const operator = session.admin && !session.tenant;
   const tenantLinks = tenantNav.filter((n) => shows(session, n.features));
+  const ref = useRef<HTMLElement>(null);
+  // On a narrow screen the navigation scrolls sideways: keep the current
+  // page's link in view.
+  useEffect(() => {
+    ref.current?.querySelector('[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [path]);
   return (
-    <nav class="side" aria-label="Sections">
+    <nav class="side" aria-label="Sections" ref={ref}>
       {operator && (
         <>
           <p class="nav-heading">Console</p>
