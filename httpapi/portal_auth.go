@@ -13,6 +13,7 @@ import (
 
 type sessionStore interface {
 	PortalSessionBySecret(ctx context.Context, secretHash []byte) (*outlet.PortalSession, error)
+	ExchangePortalSession(ctx context.Context, tokenHash, secretHash []byte, now time.Time) (*outlet.PortalSession, error)
 }
 
 // sessionAuth authenticates the portal's cookie. Sessions are cached for
@@ -126,6 +127,28 @@ func (sa *sessionAuth) lookup(ctx context.Context, secret, client string) (*outl
 	}
 	return ps, ps.Usable(now)
 }
+
+// exchange opens the session a link's token names, recording secret as its
+// cookie's. A token that opens nothing is a failure of client's, as an
+// unknown key is: past its limit, client's tokens are refused without a
+// write to the store.
+func (sa *sessionAuth) exchange(ctx context.Context, token, secret, client string) (*outlet.PortalSession, error) {
+	now := sa.now()
+	if wait := sa.blockedFor(client, now); wait > 0 {
+		return nil, tooManyFailures(client, wait)
+	}
+	ps, err := sa.store.ExchangePortalSession(ctx, outlet.HashPortalSecret(token), outlet.HashPortalSecret(secret), now)
+	if outlet.ErrorCode(err) == outlet.ENOTFOUND {
+		if f := sa.failed(client, now); retryAfter(f) > 0 {
+			return nil, f
+		}
+	}
+	return ps, err
+}
+
+// RetryAfter is how long a throttled client must wait, for callers outside
+// this package: the portal's exchange answers with it.
+func (t *throttled) RetryAfter() time.Duration { return t.wait }
 
 // failed counts a cookie no session has as a failure of client's.
 func (sa *sessionAuth) failed(client string, now time.Time) error {

@@ -368,6 +368,10 @@ func (g *gatedSessions) PortalSessionBySecret(ctx context.Context, hash []byte) 
 	return ps, nil
 }
 
+func (g *gatedSessions) ExchangePortalSession(context.Context, []byte, []byte, time.Time) (*outlet.PortalSession, error) {
+	return nil, outlet.Errorf(outlet.ENOTFOUND, "no session waits for this link")
+}
+
 func TestASessionRevokedDuringItsLookupIsNotCached(t *testing.T) {
 	t.Parallel()
 	for _, forget := range []struct {

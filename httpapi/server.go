@@ -248,6 +248,14 @@ func (s *Server) PortalSession(r *http.Request) (*outlet.PortalSession, error) {
 	return s.portal.lookup(r.Context(), secret, clientOf(r))
 }
 
+// ExchangePortalToken opens the portal session whose one-time link holds
+// token, once, recording secret as its cookie's: for the portal's exchange.
+// A token that opens nothing (used, expired, revoked, unknown) is ENOTFOUND,
+// and counts against the client's failures as an unknown key does.
+func (s *Server) ExchangePortalToken(r *http.Request, token, secret string) (*outlet.PortalSession, error) {
+	return s.portal.exchange(r.Context(), token, secret, clientOf(r))
+}
+
 // ServeHTTP answers unknown routes and wrong methods in the API's error
 // format too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

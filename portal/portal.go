@@ -9,7 +9,6 @@ package portal
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,20 +36,21 @@ func Bundle() fs.FS {
 	return b
 }
 
-// Exchanger opens a session's one-time link.
-type Exchanger interface {
-	ExchangePortalSession(ctx context.Context, tokenHash, secretHash []byte, now time.Time) (*outlet.PortalSession, error)
-}
-
-// Sessions finds the live session a request's cookie names (EUNAUTHORIZED
-// when there is none), as the API does: httpapi.Server.
+// Sessions is what the portal needs of the API's authentication
+// (httpapi.Server), so that its cookies and links are judged, cached and
+// counted against a client's failures in one place.
 type Sessions interface {
+	// ExchangePortalToken opens the session of a link's token once,
+	// recording secret as its cookie's; ENOTFOUND if it opens nothing,
+	// ERATELIMIT for a client past its failures.
+	ExchangePortalToken(r *http.Request, token, secret string) (*outlet.PortalSession, error)
+	// PortalSession is the live session of the request's cookie;
+	// EUNAUTHORIZED if there is none.
 	PortalSession(r *http.Request) (*outlet.PortalSession, error)
 }
 
 // Config is what the portal is built from.
 type Config struct {
-	Store    Exchanger
 	Sessions Sessions
 	// FrameAncestors are the sources that may frame the portal (its CSP's
 	// frame-ancestors); empty is 'none'. See FrameAncestors.
@@ -63,7 +64,8 @@ type Config struct {
 	// tests.
 	Assets fs.FS
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Now is the API's clock, which the sessions' times are on.
+	Now func() time.Time
 }
 
 // Path is where the portal is served.
@@ -179,15 +181,24 @@ func (h *handler) asset(w http.ResponseWriter, r *http.Request, name string, b [
 // advance.
 func (h *handler) exchange(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	token := r.URL.Query().Get("token")
 	secret := outlet.NewPortalCookieSecret()
+	ps, err := h.cfg.Sessions.ExchangePortalToken(r, r.URL.Query().Get("token"), secret)
 	now := h.cfg.Now()
-	ps, err := h.cfg.Store.ExchangePortalSession(r.Context(), outlet.HashPortalSecret(token), outlet.HashPortalSecret(secret), now)
 	switch code := outlet.ErrorCode(err); code {
 	case "":
 	case outlet.ENOTFOUND:
 		page(w, http.StatusUnauthorized, "This link can't be used",
 			"This portal link was opened already, has expired or was revoked. Open the portal again from your platform.")
+		return
+	case outlet.ERATELIMIT:
+		wait := time.Second
+		var t interface{ RetryAfter() time.Duration }
+		if errors.As(err, &t) {
+			wait = max(wait, t.RetryAfter())
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		page(w, http.StatusTooManyRequests, "Too many tries",
+			"Too many portal links that open nothing came from your address. Wait a moment, then open the portal again from your platform.")
 		return
 	default:
 		h.unavailable(w, r, err)

@@ -523,3 +523,23 @@ func TestABrowsersSessionCallsTheAPIAsItsTenantUntilItEnds(t *testing.T) {
 		t.Errorf("once the session expired, a read answered %d; want 401", got)
 	}
 }
+
+// A link that opens nothing is a failed authentication, as an unknown key
+// is: past the address's limit, links are refused without a write.
+func TestLinksThatOpenNothingCountAgainstTheAddressesFailures(t *testing.T) {
+	t.Parallel()
+	e := start(t, func(o *outlettest.Options) { o.AuthFailureRate, o.AuthFailureBurst = 0.001, 2 })
+	for range 2 {
+		if a := e.do(t, "GET", "/portal/?token=olpt_guess", "", nil); a.status != http.StatusUnauthorized {
+			t.Fatalf("a wrong link answered %d; want 401", a.status)
+		}
+	}
+	m := e.mint(t, "/v1/tenants/acme/portal-sessions", `{}`)
+	a := e.do(t, "GET", m.URL, "", nil)
+	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" || sessionCookie(a) != nil {
+		t.Errorf("a link after too many wrong ones answered %d, Retry-After %q; want 429 and a wait", a.status, a.header.Get("Retry-After"))
+	}
+	if a.header.Get("Content-Security-Policy") != csp {
+		t.Errorf("the refusal lacks the portal's CSP")
+	}
+}

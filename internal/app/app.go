@@ -185,7 +185,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.api = httpapi.New(apiCfg)
 	if cfg.Portal {
 		a.portal = portal.Handler(portal.Config{
-			Store:          a.store,
 			Sessions:       a.api,
 			FrameAncestors: strings.Fields(frameAncestors),
 			SameSite:       sameSite,
