@@ -46,7 +46,7 @@ type Change struct {
 
 // Watch returns s, telling notify of every write made through it that
 // changes what the rest of a node keeps of the store — after the write
-// succeeded, on the writer's goroutine. The node's API writes through it, so
+// succeeded (or may have), on the writer's goroutine. The node's API writes through it, so
 // no write path can forget to drop what it made stale. (Writes made through
 // another node reach this one's caches when their time to live ends.)
 //
@@ -61,8 +61,12 @@ type watched struct {
 	notify func(Change)
 }
 
+// tell notifies of a write that succeeded, or may have: a write that failed
+// for want of the database (a commit whose answer was lost) may have
+// committed, and dropping a cache costs less than keeping it stale. A write
+// refused for what it asked (not found, invalid, a conflict) changed nothing.
 func (w *watched) tell(err error, kind ChangeKind, tenantID, name string) error {
-	if err == nil {
+	if code := ErrorCode(err); err == nil || code == EINTERNAL || code == EUNAVAILABLE {
 		w.notify(Change{Kind: kind, TenantID: tenantID, Name: name})
 	}
 	return err

@@ -50,6 +50,14 @@ func (c *ttlCache[K, V]) get(k K, load func() (V, error)) (V, error) {
 	return v, nil
 }
 
+// peek returns what is kept for k, however old, without loading it.
+func (c *ttlCache[K, V]) peek(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	return e.v, ok
+}
+
 func (c *ttlCache[K, V]) drop(k K) {
 	c.mu.Lock()
 	delete(c.m, k)

@@ -79,7 +79,9 @@ func (s *Service) eventTimeout(v *outlet.FunctionVersion) time.Duration {
 // Prewarm readies a version to be called: the first call after a deploy
 // shouldn't wait for an engine.
 func (s *Service) Prewarm(v *outlet.FunctionVersion) {
-	s.sandbox.Prewarm(context.Background(), Sandboxed(v), s.limits(v))
+	lim := s.limits(v)
+	lim.Timeout = s.eventTimeout(v) // the module's code runs within the version's own limit
+	s.sandbox.Prewarm(context.Background(), Sandboxed(v), lim)
 }
 
 // Seal encrypts a tenant's secret for the store.

@@ -6,9 +6,12 @@ package functions
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/outlethq/outlet"
@@ -97,6 +100,7 @@ type binding struct {
 type tenantEnv struct {
 	uid          string
 	secrets      map[string]string
+	sealed       [32]byte // a digest of the sealed secrets: whether they changed
 	allowedHosts []string
 }
 
@@ -232,7 +236,13 @@ func (s *Service) env(ctx context.Context, tenantID, tenantUID string) (*tenantE
 		if err != nil {
 			return nil, err
 		}
-		env := &tenantEnv{uid: t.UID, secrets: make(map[string]string, len(sealed)), allowedHosts: t.AllowedHosts}
+		env := &tenantEnv{uid: t.UID, secrets: make(map[string]string, len(sealed)), sealed: digest(sealed), allowedHosts: t.AllowedHosts}
+		// Secrets changed through another node since this one last read
+		// them: warm engines here may keep the old values in module state,
+		// so they go, as on the node that made the change.
+		if old, ok := s.tenants.peek(tenantID); ok && old.uid == env.uid && old.sealed != env.sealed {
+			s.sandbox.Discard(tenantID, "")
+		}
 		for name, b := range sealed {
 			v, err := s.cfg.Secrets.Open(tenantID, name, b)
 			if err != nil {
@@ -255,6 +265,19 @@ func (s *Service) env(ctx context.Context, tenantID, tenantUID string) (*tenantE
 		return nil, outlet.Errorf(outlet.ENOTFOUND, "tenant %q was deleted since the function was loaded", tenantID)
 	}
 	return env, nil
+}
+
+// digest is a digest of a tenant's sealed secrets, by name.
+func digest(sealed map[string][]byte) [32]byte {
+	names := slices.Sorted(maps.Keys(sealed))
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write(sealed[n])
+		h.Write([]byte{0})
+	}
+	return [32]byte(h.Sum(nil))
 }
 
 // call is one function run, as the sandbox needs it.

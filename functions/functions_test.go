@@ -259,3 +259,39 @@ func TestDeployIsBilledAndBoundedByTheVersionsLimits(t *testing.T) {
 		t.Errorf("a deploy that failed stored something: %v", err)
 	}
 }
+
+func TestASecretChangedThroughAnotherNodeRetiresThisNodesWarmEngines(t *testing.T) {
+	t.Parallel()
+	a := setup(t) // the node the change goes through
+	// Node b shares a's store, with a sandbox of its own and a short cache.
+	sb := sandbox.New(sandbox.Config{Policy: netguard.Policy{}})
+	t.Cleanup(func() { sb.Close(context.Background()) })
+	box, _ := secrets.NewBox(make([]byte, secrets.KeySize))
+	b := New(Config{Store: a.raw, Sandbox: sb, Secrets: box, CacheTTL: 50 * time.Millisecond})
+	t.Cleanup(b.Close)
+
+	a.tenant(t, "acme")
+	a.hook(t, "run")
+	a.secret(t, "acme", "TOKEN", "old-token")
+	a.deploy(t, "acme", "memo", `let kept; export default (i, ctx) => { kept ??= ctx.secrets.TOKEN ?? "none"; return kept }`, "run")
+	invokeB := func() string {
+		r, err := b.Invoke(context.Background(), "acme", "run", json.RawMessage(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(r.Output)
+	}
+	if got := invokeB(); got != `"old-token"` {
+		t.Fatalf("node b answered %s", got)
+	}
+	if err := a.store.DeleteSecret(context.Background(), "acme", "TOKEN"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for invokeB() != `"none"` {
+		if time.Now().After(deadline) {
+			t.Fatal("node b's warm engine kept the deleted secret long past its cache's time to live")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -71,6 +71,9 @@ type authenticator struct {
 	known    *lru[string, *keyEntry]     // by hash
 	unknown  *lru[string, time.Time]     // hashes not found, by when they were looked up
 	failures *lru[string, *rate.Limiter] // by client address (an IPv6 /64)
+	// forgets counts revocations: a lookup that ran across one doesn't
+	// cache what it read, which may predate it.
+	forgets uint64
 }
 
 // The most entries each cache holds. A key entry is a few hundred bytes, a
@@ -139,6 +142,7 @@ func (a *authenticator) lookup(ctx context.Context, hash []byte, client string) 
 			return nil, tooManyFailures(client, wait)
 		}
 	}
+	gen := a.forgets
 	a.mu.Unlock()
 
 	k, err := a.keys.APIKeyByHash(ctx, hash)
@@ -147,6 +151,19 @@ func (a *authenticator) lookup(ctx context.Context, hash []byte, client string) 
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if k != nil && a.forgets != gen {
+		// A key or tenant was forgotten while this lookup ran: what it read
+		// may predate the revocation, so it answers from a new read.
+		a.mu.Unlock()
+		k, err = a.keys.APIKeyByHash(ctx, hash)
+		a.mu.Lock()
+		if err != nil && outlet.ErrorCode(err) != outlet.ENOTFOUND {
+			return nil, err
+		}
+		if k != nil {
+			return k, nil // not cached: another revocation may be on its way
+		}
+	}
 	if k == nil {
 		a.known.remove(h)
 		a.unknown.put(h, now)
@@ -257,6 +274,7 @@ func clientOf(r *http.Request) string {
 func (a *authenticator) forgetKey(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.forgets++
 	a.known.removeIf(func(_ string, e *keyEntry) bool { return e.key.ID == id })
 }
 
@@ -266,6 +284,7 @@ func (a *authenticator) forgetKey(id string) {
 func (a *authenticator) forgetTenant(tenantID string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.forgets++
 	a.known.removeIf(func(_ string, e *keyEntry) bool { return e.key.TenantID == tenantID })
 }
 

@@ -150,6 +150,37 @@
     },
   });
 
+  // No code is made from strings once the module has loaded, as in
+  // Cloudflare Workers: the host bounds how deep calls go by the frames of
+  // the functions compiled when the module loaded, and code compiled later
+  // would escape that bound. (eval, and the constructors of functions,
+  // async functions, generators and async generators.)
+  const refuse = function () {
+    throw new EvalError("code can't be made from strings in an Outlet function: eval and new Function are off; write the code in the module");
+  };
+  globalThis.eval = refuse;
+  for (const f of [function () {}, async function () {}, function* () {}, async function* () {}]) {
+    const proto = Object.getPrototypeOf(f);
+    Object.defineProperty(proto, "constructor", { value: refuse, writable: false, configurable: false });
+  }
+  Object.defineProperty(refuse, "prototype", { value: Function.prototype });
+  globalThis.Function = refuse;
+
+  // bind makes a plain function: the engine's own bound functions copy
+  // their arguments onto its stack at every call, outside its memory limit.
+  const apply = Reflect.apply, construct = Reflect.construct, defineProperty = Object.defineProperty;
+  defineProperty(Function.prototype, "bind", { writable: true, configurable: true, value: function bind(thisArg, ...bound) {
+    const target = this;
+    if (typeof target !== "function") throw new TypeError("bind must be called on a function");
+    const wrapper = function (...args) {
+      return new.target ? construct(target, [...bound, ...args], new.target) : apply(target, thisArg, [...bound, ...args]);
+    };
+    defineProperty(wrapper, "name", { value: `bound ${target.name}` });
+    defineProperty(wrapper, "length", { value: Math.max(0, (target.length | 0) - bound.length) });
+    defineProperty(wrapper, "prototype", { value: target.prototype, writable: false });
+    return wrapper;
+  } });
+
   // A module loaded, its default export, or why it can't run.
   let handler, loadError;
   const failure = (e) => ({ name: StringCtor(e?.name ?? "Error"), message: StringCtor(e?.message ?? e), stack: StringCtor(e?.stack ?? "") });

@@ -178,7 +178,9 @@ func (j *jsVM) run(ctx context.Context, call Call, logs *logBuffer, budget *fetc
 		j.vm.SetEvalTimeout(left)
 		return true
 	}
-	arm()
+	if !arm() {
+		return nil, timedOut(call.Limits.Timeout)
+	}
 	if _, err := j.start.Call(j.api, string(call.Input), string(meta)); err != nil {
 		return nil, classify(err)
 	}

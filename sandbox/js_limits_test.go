@@ -268,3 +268,73 @@ func TestErrorsPointAtTheCustomersSource(t *testing.T) {
 		t.Errorf("an error in a bundle: %v; want it to name lib/check.ts line 4", res.Error)
 	}
 }
+
+func TestNoCodeIsMadeFromStringsAndBindCopiesNothingOntoTheStack(t *testing.T) {
+	t.Parallel()
+	s := setup(t, true, func(c *Config) { c.Defaults.MemoryMB = 16 })
+	fn := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default (i) => {
+		const refused = (f) => { try { f(); return "ran" } catch (e) { return e.name } };
+		const add = function (a, b) { return this.base + a + b };
+		const bound = add.bind({ base: 1 }, 2);
+		class P { constructor(x) { this.x = x } }
+		const BP = P.bind(null, 7);
+		return {
+			eval: refused(() => eval("1 + 1")),
+			indirect: refused(() => (0, eval)("1 + 1")),
+			fn: refused(() => new Function("return 1")),
+			ctor: refused(() => (function () {}).constructor("return 1")),
+			async: refused(() => (async () => {}).constructor("return 1")),
+			gen: refused(() => (function* () {}).constructor("yield 1")),
+			instance: (() => {}) instanceof Function,
+			bound: bound(3), name: bound.name, length: bound.length, constructed: new BP().x, isP: new BP() instanceof P,
+		};
+	}`)
+	res := run(s, fn, `{}`, Limits{}, nil)
+	want := `{"eval":"EvalError","indirect":"EvalError","fn":"EvalError","ctor":"EvalError","async":"EvalError","gen":"EvalError","instance":true,"bound":6,"name":"bound add","length":1,"constructed":7,"isP":true}`
+	if res.Error != nil || string(res.Output) != want {
+		t.Errorf("got %s %v; want %s", res.Output, res.Error, want)
+	}
+	// A function bound with many arguments, called deep: the engine's own
+	// bound functions copy them onto its stack at every call, outside the
+	// heap (1,000 × 160 KB here); bound by bind, they count in the heap.
+	deep := deploy(t, s, "acme", outlet.RuntimeJavaScript, `export default () => {
+		let depth = 0;
+		const target = function () { return ++depth >= 1000 ? depth : bound() };
+		const bound = target.bind(null, ...new Array(10000).fill(0));
+		return bound();
+	}`)
+	res = run(s, deep, `{}`, Limits{}, nil)
+	if res.Error == nil || (res.Error.Code != CodeMemoryLimit && !strings.Contains(res.Error.Message, "stack overflow")) {
+		t.Errorf("1,000 nested calls of a function bound with 10,000 arguments in 16 MiB: %s %v; want the memory limit", res.Output, res.Error)
+	}
+}
+
+func TestWarmingAVMTakesTheTenantsSlotsLikeACall(t *testing.T) {
+	t.Parallel()
+	s := setup(t, true, func(c *Config) { c.TenantConcurrency = 2 })
+	// A module whose top level spins, and a handler that fails, so each call
+	// discards its VM and warming another would run the module again.
+	src := `const end = Date.now() + 300; while (Date.now() < end) {} export default () => { throw new Error("on purpose") }`
+	var fns []Function
+	for i := range 6 {
+		fn := deploy(t, s, "greedy", outlet.RuntimeJavaScript, src)
+		fn.Name = fmt.Sprintf("f%d", i)
+		fns = append(fns, fn)
+	}
+	for _, fn := range fns {
+		run(s, fn, `{}`, Limits{}, nil)
+		s.mu.Lock()
+		if len(s.tenants["greedy"]) > 2 {
+			t.Errorf("the tenant holds %d slots; it has 2", len(s.tenants["greedy"]))
+		}
+		s.mu.Unlock()
+	}
+	// Each warming holds a slot while it runs: never more going at once
+	// than the tenant's two.
+	s.mu.Lock()
+	if n := len(s.warming); n > 2 {
+		t.Errorf("%d module evaluations are warming at once; the tenant may run 2", n)
+	}
+	s.mu.Unlock()
+	waitWarm(t, s)
+}

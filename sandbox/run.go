@@ -256,10 +256,17 @@ func (s *Sandbox) checkout(key warmKey, fn Function, lim Limits) (*jsVM, uint64,
 
 // prewarm makes a VM for the key in the background if none is kept, so the
 // next invocation doesn't wait for one. Making a VM runs the function's
-// module code, so it is billed to the tenant like a call.
+// module code, so it is the tenant's work like a call: it needs a free slot
+// of the tenant's and of the node's — it doesn't wait for one; without, the
+// next call makes its VM itself — and its CPU time is billed.
 func (s *Sandbox) prewarm(key warmKey, fn Function, lim Limits) {
 	s.mu.Lock()
 	if s.closed || s.warming[key] || s.warm.has(key) {
+		s.mu.Unlock()
+		return
+	}
+	release, ok := s.tryAcquire(fn.Tenant)
+	if !ok {
 		s.mu.Unlock()
 		return
 	}
@@ -267,6 +274,7 @@ func (s *Sandbox) prewarm(key warmKey, fn Function, lim Limits) {
 	s.mu.Unlock()
 	born := s.warm.birth()
 	go func() {
+		defer release()
 		var cpu time.Duration
 		done := measure(&cpu)
 		vm, err := newJSVM(fn, lim, s.fetch)
@@ -279,6 +287,28 @@ func (s *Sandbox) prewarm(key warmKey, fn Function, lim Limits) {
 			s.warm.put(key, vm, vm.heapBytes(), born)
 		}
 	}()
+}
+
+// tryAcquire takes a slot of the tenant's and one of everyone's if both are
+// free now. s.mu is held.
+func (s *Sandbox) tryAcquire(tenant string) (func(), bool) {
+	sem, ok := s.tenants[tenant]
+	if !ok {
+		sem = make(chan struct{}, s.cfg.TenantConcurrency)
+		s.tenants[tenant] = sem
+	}
+	select {
+	case sem <- struct{}{}:
+	default:
+		return nil, false
+	}
+	select {
+	case s.global <- struct{}{}:
+	default:
+		<-sem
+		return nil, false
+	}
+	return func() { <-s.global; <-sem }, true
 }
 
 // Prewarm readies a function version that is about to be called: it compiles
