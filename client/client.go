@@ -38,6 +38,10 @@
 //	var apiErr *client.Error
 //	if errors.As(err, &apiErr) && apiErr.Code == outlet.ENOTFOUND { … }
 //
+// A call the server answers with 429 (a rate limit) or 503 (unavailable) is
+// sent again after the wait its Retry-After asks for, up to three times
+// (WithRetries, WithMaxRetryWait); the refusal is returned after that.
+//
 // Failures to reach the server are returned as the *url.Error of net/http.
 package client
 
@@ -52,7 +56,9 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Client calls one Outlet server with one key. It is safe for concurrent use.
@@ -90,6 +96,9 @@ type Client struct {
 	key       string
 	http      *http.Client
 	userAgent string
+	retries   int
+	maxWait   time.Duration
+	sleep     func(ctx context.Context, d time.Duration) error
 }
 
 // Option configures a Client.
@@ -109,6 +118,31 @@ func WithUserAgent(ua string) Option {
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
 const DefaultUserAgent = "outlet-go"
 
+// WithRetries sets how many times a call the server answers with 429 (too
+// many requests) or 503 (unavailable, e.g. its store is down) is sent again
+// before its refusal is returned; 0 never retries. The default is
+// DefaultRetries. Both answers mean the server did nothing, so any call may
+// be retried; a publish should still carry an idempotency key, for the
+// failures that aren't answers (a connection cut after the server
+// accepted), which are never retried here.
+func WithRetries(n int) Option {
+	return func(c *Client) { c.retries = max(0, n) }
+}
+
+// WithMaxRetryWait bounds the wait before one retry (default
+// DefaultMaxRetryWait): a Retry-After longer than that is cut to it. The
+// call's context bounds the waits as a whole.
+func WithMaxRetryWait(d time.Duration) Option {
+	return func(c *Client) { c.maxWait = d }
+}
+
+// DefaultRetries and DefaultMaxRetryWait are a Client's retry policy unless
+// WithRetries and WithMaxRetryWait say otherwise.
+const (
+	DefaultRetries      = 3
+	DefaultMaxRetryWait = 30 * time.Second
+)
+
 // New returns a Client for the Outlet at baseURL (such as
 // "http://127.0.0.1:8080"; a path prefix is kept) that authenticates with key:
 // the admin key, or a tenant's key for calls under that tenant.
@@ -118,6 +152,9 @@ func New(baseURL, key string, opts ...Option) *Client {
 		key:       key,
 		http:      http.DefaultClient,
 		userAgent: DefaultUserAgent,
+		retries:   DefaultRetries,
+		maxWait:   DefaultMaxRetryWait,
+		sleep:     sleep,
 	}
 	for _, o := range opts {
 		o(c)
@@ -285,7 +322,8 @@ func path(segments ...string) string {
 const maxErrorBody = 64 << 10
 
 // do sends one request with body (JSON-encoded unless nil) and decodes a
-// successful answer into out (unless nil).
+// successful answer into out (unless nil). A 429 or 503 is sent again, up to
+// the Client's retries, after the wait the answer's Retry-After asks for.
 func (c *Client) do(ctx context.Context, method, p string, query url.Values, body, out any, opts []RequestOption) error {
 	r := request{header: http.Header{}}
 	for _, o := range opts {
@@ -295,37 +333,63 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, bod
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	var rd io.Reader
+	var encoded []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("encode the request to %s %s: %w", method, p, err)
 		}
-		rd = bytes.NewReader(b)
+		encoded = b
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := c.send(ctx, method, u, encoded, body != nil, r.header)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			return c.decode(resp, method, p, r, out)
+		}
+		e := refusal(resp)
+		resp.Body.Close()
+		wait, retry := retryWait(resp, attempt)
+		if !retry || attempt >= c.retries {
+			return e
+		}
+		if err := c.sleep(ctx, min(wait, c.maxWait)); err != nil {
+			// The context ended while waiting: the refusal says more
+			// than the context's error.
+			return e
+		}
+	}
+}
+
+// send sends one request, with body when hasBody.
+func (c *Client) send(ctx context.Context, method, u string, body []byte, hasBody bool, header http.Header) (*http.Response, error) {
+	var rd io.Reader
+	if hasBody {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for k, v := range r.header {
+	for k, v := range header {
 		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
+	return c.http.Do(req)
+}
+
+// decode reads a successful answer into out (unless nil) and closes it.
+func (c *Client) decode(resp *http.Response, method, p string, r request, out any) error {
 	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return refusal(resp)
-	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return fmt.Errorf("read the answer to %s %s: %w", method, p, err)
@@ -340,6 +404,36 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, bod
 		return fmt.Errorf("decode the answer to %s %s: %w", method, p, err)
 	}
 	return nil
+}
+
+// retryWait says whether a refusal may be retried, and after how long: the
+// answer's Retry-After (seconds or an HTTP date) when it has one, else a
+// backoff doubling from half a second with attempt.
+func retryWait(resp *http.Response, attempt int) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	if v := strings.TrimSpace(resp.Header.Get("Retry-After")); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+			return time.Duration(secs) * time.Second, true
+		}
+		if at, err := http.ParseTime(v); err == nil {
+			return max(0, time.Until(at)), true
+		}
+	}
+	return (500 * time.Millisecond) << min(attempt, 6), true
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // refusal reads a non-2xx answer into an *Error.
