@@ -1,0 +1,689 @@
+// Package browser tests the portal as the people who use it do: real
+// Chromium, driven through the DevTools protocol by chromedp, against a real
+// Outlet started in-process (outlettest), with webhook receivers on
+// 127.0.0.1. Each test is a journey a customer or the operator takes, and
+// checks what the page shows and then what the API holds.
+//
+// The tests skip when there is no Chromium (.ci/run installs Debian's
+// chromium package). A failed test saves a screenshot of its page and prints
+// where. `go test ./portal/browser -screenshots ../../docs/images` also
+// writes the documentation's screenshots of the portal's main pages.
+package browser_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/input"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+var screenshots = flag.String("screenshots", "", "write the portal's screenshots for the docs into this directory (docs/images)")
+
+// wait is how long a page may take to show what a step waits for: a loaded
+// 2-core machine running the race detector and other packages' tests is
+// slow, and a wait ends as soon as the page shows it.
+const wait = 20 * time.Second
+
+// chromiumPath is Debian's chromium, or one on PATH.
+func chromiumPath() string {
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser is one Chromium with a fresh profile, closed when the test ends.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("SKIPPED: no Chromium (/usr/bin/chromium or chromium on PATH), so the portal's browser tests can't run; " +
+			"install it with apt-get install -y chromium (.ci/run does)")
+	}
+	// Exactly these flags: on machines without the internet, Chromium's
+	// background connections (QUIC, component updates, sync) stall it.
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	if err := first(ctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	return &browser{t: t, ctx: ctx}
+}
+
+// first runs the first actions on a chromedp context: they start Chromium
+// or open the tab, whose life they tie to the context they run with, so
+// they can't take a timeout of their own: they are bounded from outside.
+func first(ctx context.Context, actions ...chromedp.Action[chromedp.Void]) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(ctx, actions...) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(60 * time.Second):
+		return errors.New("no answer from Chromium within 60s")
+	}
+}
+
+// page is one tab of a person's own (a browser context of its own: its own
+// cookies, so several people can use one browser). A page in frame mode
+// acts inside the iframe whose document starts with frame, as a customer
+// does in the platform's page that embeds the portal.
+type page struct {
+	t     *testing.T
+	ctx   context.Context
+	name  string
+	frame string
+
+	mu       sync.Mutex
+	console  []chromedp.ConsoleMessage
+	dialogs  []string
+	expected []*regexp.Regexp // console messages the test expects
+}
+
+// open opens a new tab for a person called name, and checks when the test
+// ends that no JavaScript dialog opened, no script threw and nothing broke
+// the page's CSP; a failed test gets a screenshot of the tab.
+func (b *browser) open(name string) *page {
+	t := b.t
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	p := &page{t: t, ctx: ctx, name: name}
+	if err := first(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		cancel()
+		t.Fatalf("opening a tab: %v", err)
+	}
+	console := chromedp.Console(ctx)
+	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.console = append(p.console, m)
+			p.mu.Unlock()
+		}
+	}()
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.dialogs = append(p.dialogs, fmt.Sprintf("%s: %q", ev.Type, ev.Message))
+			p.mu.Unlock()
+			// Dismissed, or the page would hang on it.
+			chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	t.Cleanup(func() {
+		p.checkConsole()
+		if t.Failed() {
+			p.saveFailure()
+		}
+		cancel()
+	})
+	return p
+}
+
+// checkConsole fails the test on a dialog, an uncaught exception or a CSP
+// violation the test didn't expect.
+func (p *page) checkConsole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.dialogs {
+		p.t.Errorf("%s's page opened a JavaScript dialog (%s): no page of the portal may, and tenant data must never make one", p.name, d)
+	}
+	for _, m := range p.console {
+		text := m.String()
+		bad := m.IsException() || strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Refused to")
+		for _, re := range p.expected {
+			if re.MatchString(text) {
+				bad = false
+			}
+		}
+		if bad {
+			p.t.Errorf("%s's page reported: %s (%s:%d)", p.name, text, m.URL, m.Line+1)
+		}
+	}
+}
+
+// expectConsole says a console message matching re is part of the journey.
+func (p *page) expectConsole(re string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expected = append(p.expected, regexp.MustCompile(re))
+}
+
+// consoleMatching is the console messages so far that match re.
+func (p *page) consoleMatching(re string) []string {
+	r := regexp.MustCompile(re)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, m := range p.console {
+		if r.MatchString(m.String()) {
+			out = append(out, m.String())
+		}
+	}
+	return out
+}
+
+// saveFailure keeps a screenshot of the page where a failed test left it,
+// under -artifacts in the test's artifact directory, else in the system's
+// temporary directory (which outlives the test), and prints where.
+func (p *page) saveFailure() {
+	dir := filepath.Join(os.TempDir(), "outlet-portal-failures")
+	if f := flag.Lookup("test.artifacts"); f != nil && f.Value.String() == "true" {
+		dir = p.t.ArtifactDir()
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Logf("no screenshot of %s's page: %v", p.name, err)
+		return
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(p.t.Name()) + "-" + p.name + ".png"
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	}
+	if err != nil {
+		p.t.Logf("saving the screenshot of %s's page: %v", p.name, err)
+		return
+	}
+	url, _ := chromedp.Run(ctx, chromedp.Location())
+	p.t.Logf("%s's page (%s) when the test failed: screenshot %s", p.name, url, filepath.Join(dir, name))
+}
+
+// do runs actions on the tab within the usual wait.
+func (p *page) do(actions ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	return chromedp.Do(ctx, actions...)
+}
+
+// visit opens url in the tab and waits for it to load.
+func (p *page) visit(url string) {
+	p.t.Helper()
+	if err := p.do(chromedp.Navigate(url)); err != nil {
+		p.t.Fatalf("%s opening %s: %v", p.name, url, err)
+	}
+}
+
+// reload reloads the tab's page.
+func (p *page) reload() {
+	p.t.Helper()
+	if err := p.do(chromedp.Reload()); err != nil {
+		p.t.Fatalf("%s reloading the page: %v", p.name, err)
+	}
+}
+
+// inFrame makes a page that acts in the iframe whose document's address
+// starts with prefix.
+func (p *page) inFrame(prefix string) *page {
+	return &page{t: p.t, ctx: p.ctx, name: p.name + " (in the frame)", frame: prefix}
+}
+
+// ---- Running JavaScript in the page, to find what a person sees.
+
+// contextID is the execution context to run in: 0 for the main frame's
+// page, else a fresh isolated world of the frame (it sees the frame's DOM,
+// not its scripts' globals).
+func (p *page) contextID(ctx context.Context) (runtime.ExecutionContextID, error) {
+	if p.frame == "" {
+		return 0, nil
+	}
+	tree, err := chromedp.Call(ctx, cdppage.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return 0, err
+	}
+	var find func(*cdppage.FrameTree) *cdp.Frame
+	find = func(ft *cdppage.FrameTree) *cdp.Frame {
+		for _, c := range ft.ChildFrames {
+			if strings.HasPrefix(c.Frame.URL, p.frame) {
+				return c.Frame
+			}
+			if f := find(c); f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	f := find(tree.FrameTree)
+	if f == nil {
+		return 0, errNoFrame
+	}
+	w, err := chromedp.Call(ctx, cdppage.CreateIsolatedWorld, cdppage.CreateIsolatedWorldParams{FrameID: f.ID, WorldName: "outlet-browser-test"})
+	return w.ExecutionContextID, err
+}
+
+var errNoFrame = errors.New("no frame with that address (yet)")
+
+// eval runs expr (awaiting a promise) and returns its result, by value or
+// as a handle. A navigation that replaced the document while it ran, or a
+// frame not there yet, is tried again until timeout.
+func (p *page) eval(expr string, byValue bool, timeout time.Duration) (*runtime.RemoteObject, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, timeout+10*time.Second)
+	defer cancel()
+	for {
+		res, err := p.evalOnce(ctx, expr, byValue)
+		if err == nil || !retriable(err) || ctx.Err() != nil {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(100 * time.Millisecond): // the next document or frame is on its way
+		}
+	}
+}
+
+func (p *page) evalOnce(ctx context.Context, expr string, byValue bool) (*runtime.RemoteObject, error) {
+	id, err := p.contextID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: expr, ContextID: id, AwaitPromise: new(true), ReturnByValue: new(byValue),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ex := res.ExceptionDetails; ex != nil {
+		msg := ex.Text
+		if ex.Exception != nil && ex.Exception.Description != "" {
+			msg = ex.Exception.Description
+		}
+		return nil, errors.New(strings.TrimPrefix(strings.SplitN(msg, "\n    at ", 2)[0], "Error: "))
+	}
+	return res.Result, nil
+}
+
+func retriable(err error) bool {
+	s := err.Error()
+	return errors.Is(err, errNoFrame) || strings.Contains(s, "context was destroyed") || strings.Contains(s, "Cannot find context") ||
+		strings.Contains(s, "Cannot find default execution context")
+}
+
+// js evaluates a call of the kit and decodes its result into out.
+func (p *page) js(out any, timeout time.Duration, method string, args ...any) error {
+	expr := call(method, args...)
+	res, err := p.eval(expr, true, timeout)
+	if err != nil {
+		return err
+	}
+	if out == nil || res == nil || len(res.Value) == 0 {
+		return nil
+	}
+	return json.Unmarshal(res.Value, out)
+}
+
+// handle evaluates a call of the kit that returns an element, as a handle.
+func (p *page) handle(timeout time.Duration, method string, args ...any) (runtime.RemoteObjectID, error) {
+	res, err := p.eval(call(method, args...), false, timeout)
+	if err != nil {
+		return "", err
+	}
+	if res == nil || res.ObjectID == "" {
+		return "", fmt.Errorf("%s found no element", method)
+	}
+	return res.ObjectID, nil
+}
+
+func call(method string, args ...any) string {
+	if args == nil {
+		args = []any{}
+	}
+	a, err := json.Marshal(args)
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("(%s).%s(...%s)", kit, method, a)
+}
+
+// kit finds things as a person does: a button by its name, a field by its
+// label, text by what is visible. Waits end at the first DOM change that
+// shows what they wait for (or a check every 200 ms, for what changes
+// without one), and fail with what the page shows instead.
+const kit = `{
+  norm(s) { return (s ?? "").replace(/\s+/g, " ").trim(); },
+  shown(e) {
+    if (!e.isConnected) return false;
+    if (e.checkVisibility && !e.checkVisibility({ visibilityProperty: true })) return false;
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  },
+  name(e) { return this.norm(e.getAttribute("aria-label") || e.textContent); },
+  labelText(l) {
+    const c = l.cloneNode(true);
+    c.querySelectorAll("select, input, textarea, button").forEach((x) => x.remove());
+    return this.norm(c.textContent);
+  },
+  describe(s) { return s.kind + " " + JSON.stringify(s.name) + (s.within ? " in " + s.within : ""); },
+  find(s) {
+    const root = s.within ? document.querySelector(s.within) : document.body;
+    if (!root) return null;
+    const name = this.norm(s.name);
+    let els = [];
+    switch (s.kind) {
+      case "css": els = [...root.querySelectorAll(s.name)]; break;
+      case "button": els = [...root.querySelectorAll("button, [role=button], [role=tab], a.btn, summary")].filter((e) => this.name(e) === name); break;
+      case "link": els = [...root.querySelectorAll("a[href]")].filter((e) => this.name(e) === name); break;
+      case "heading": els = [...root.querySelectorAll("h1, h2, h3")].filter((e) => this.norm(e.textContent) === name); break;
+      case "field": {
+        const labels = [...root.querySelectorAll("label")];
+        const exact = labels.filter((l) => this.labelText(l) === name);
+        const prefix = labels.filter((l) => this.labelText(l).startsWith(name));
+        els = [...exact, ...prefix].map((l) => l.control).filter(Boolean);
+        els.push(...[...root.querySelectorAll("[aria-label]")].filter((e) => this.norm(e.getAttribute("aria-label")) === name));
+        break;
+      }
+      case "text": return this.norm(root.innerText).includes(name) ? root : null;
+      default: throw new Error("unknown kind " + s.kind);
+    }
+    els = els.filter((e) => this.shown(e) || (e.type === "checkbox" && this.shown(e.parentElement)));
+    if (s.enabled) els = els.filter((e) => !e.disabled && !e.closest("fieldset:disabled"));
+    return els[0] ?? null;
+  },
+  async until(test, what, ms) {
+    const end = Date.now() + ms;
+    for (;;) {
+      const got = test();
+      if (got) return got;
+      if (Date.now() > end) {
+        throw new Error("waited " + ms + " ms for " + what + "; the page shows: " + this.norm(document.body ? document.body.innerText : "").slice(0, 2500));
+      }
+      await new Promise((done) => {
+        const mo = new MutationObserver(() => { mo.disconnect(); done(); });
+        mo.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+        setTimeout(() => { mo.disconnect(); done(); }, 200);
+      });
+    }
+  },
+  wait(s, ms) { return this.until(() => this.find(s), this.describe(s), ms); },
+  gone(s, ms) { return this.until(() => !this.find(s), "no " + this.describe(s), ms); },
+  async focus(s, ms) {
+    const e = await this.wait({ ...s, enabled: true }, ms);
+    e.scrollIntoView({ block: "center" });
+    e.focus();
+    if (e.select) e.select();
+    return e.tagName.toLowerCase();
+  },
+  async choose(s, option, ms) {
+    const e = await this.wait({ ...s, enabled: true }, ms);
+    const o = await this.until(() => [...e.options].find((o) => this.norm(o.textContent) === option || o.value === option), "option " + JSON.stringify(option) + " of " + this.describe(s), ms);
+    e.value = o.value;
+    e.dispatchEvent(new Event("input", { bubbles: true }));
+    e.dispatchEvent(new Event("change", { bubbles: true }));
+  },
+  async value(s, ms) { const e = await this.wait(s, ms); return e.value ?? e.textContent; },
+  async text(s, ms) { const e = await this.wait(s, ms); return e.innerText; },
+  async checked(s, ms) { const e = await this.wait(s, ms); return e.checked; },
+  async paste(s, text, ms) {
+    const e = await this.wait(s, ms);
+    const dt = new DataTransfer();
+    dt.setData("text/plain", text);
+    e.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+  },
+}`
+
+// ---- What a person does and sees.
+
+// sel says how a person finds something on the page.
+type sel struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Within string `json:"within,omitempty"` // a CSS selector of the part of the page to look in
+}
+
+func button(name string) sel  { return sel{Kind: "button", Name: name} }
+func link(name string) sel    { return sel{Kind: "link", Name: name} }
+func field(label string) sel  { return sel{Kind: "field", Name: label} }
+func heading(name string) sel { return sel{Kind: "heading", Name: name} }
+func css(s string) sel        { return sel{Kind: "css", Name: s} }
+func text(s string) sel       { return sel{Kind: "text", Name: s} }
+
+// in narrows s to the part of the page that matches a CSS selector.
+func (s sel) in(within string) sel { s.Within = within; return s }
+
+func (s sel) String() string { return s.Kind + " " + fmt.Sprintf("%q", s.Name) }
+
+// see waits until the page shows each of texts.
+func (p *page) see(texts ...string) {
+	p.t.Helper()
+	for _, s := range texts {
+		if err := p.js(nil, wait, "wait", text(s), wait.Milliseconds()); err != nil {
+			p.t.Fatalf("%s doesn't see %q: %v", p.name, s, err)
+		}
+	}
+}
+
+// seeWithin is see with a longer wait, for what takes a server's work
+// (compiling, running a function) before it shows.
+func (p *page) seeWithin(d time.Duration, s string) {
+	p.t.Helper()
+	if err := p.js(nil, d, "wait", text(s), d.Milliseconds()); err != nil {
+		p.t.Fatalf("%s doesn't see %q: %v", p.name, s, err)
+	}
+}
+
+// waitFor waits until the page has s.
+func (p *page) waitFor(s sel) {
+	p.t.Helper()
+	if err := p.js(nil, wait, "wait", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s: %v", p.name, err)
+	}
+}
+
+// waitGone waits until the page no longer shows s.
+func (p *page) waitGone(s sel) {
+	p.t.Helper()
+	if err := p.js(nil, wait, "gone", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s: %v", p.name, err)
+	}
+}
+
+// click clicks s with the mouse, where it is on the screen, once it is
+// there and enabled.
+func (p *page) click(s sel) {
+	p.t.Helper()
+	if err := p.clickErr(s); err != nil {
+		p.t.Fatalf("%s clicking %s: %v", p.name, s, err)
+	}
+}
+
+func (p *page) clickErr(s sel) error {
+	s2 := struct {
+		sel
+		Enabled bool `json:"enabled"`
+	}{s, true}
+	obj, err := p.handle(wait, "wait", s2, wait.Milliseconds())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, dom.ScrollIntoViewIfNeeded, dom.ScrollIntoViewIfNeededParams{ObjectID: obj}); err != nil {
+		return err
+	}
+	quads, err := chromedp.Call(ctx, dom.GetContentQuads, dom.GetContentQuadsParams{ObjectID: obj})
+	if err != nil {
+		return err
+	}
+	if len(quads.Quads) == 0 || len(quads.Quads[0]) < 8 {
+		return fmt.Errorf("%s has no box on the screen", s)
+	}
+	q := quads.Quads[0]
+	x, y := (q[0]+q[2]+q[4]+q[6])/4, (q[1]+q[3]+q[5]+q[7])/4
+	return chromedp.Do(ctx, chromedp.MouseClickXY(x, y))
+}
+
+// fill types value into the field s, replacing what it held, as a person
+// typing (or pasting) does: the page gets its input events.
+func (p *page) fill(s sel, value string) {
+	p.t.Helper()
+	var tag string
+	if err := p.js(&tag, wait, "focus", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s filling %s: %v", p.name, s, err)
+	}
+	if tag == "select" {
+		p.t.Fatalf("%s: %s is a list to choose from: use choose", p.name, s)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	var err error
+	if value == "" {
+		err = chromedp.Do(ctx, chromedp.KeyEvent(kb.Delete))
+	} else {
+		_, err = chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: value})
+	}
+	if err != nil {
+		p.t.Fatalf("%s typing into %s: %v", p.name, s, err)
+	}
+	if got := p.value(s); got != value {
+		p.t.Fatalf("%s typed %q into %s, which holds %q", p.name, value, s, got)
+	}
+}
+
+// typeText types text where the keyboard's focus is.
+func (p *page) typeText(text string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text}); err != nil {
+		p.t.Fatalf("%s typing %q: %v", p.name, text, err)
+	}
+}
+
+// press presses keys (kb's names) with modifiers.
+func (p *page) press(keys string, mods ...chromedp.Modifier) {
+	p.t.Helper()
+	if err := p.do(chromedp.KeyEvent(keys, chromedp.KeyModifiers(mods...))); err != nil {
+		p.t.Fatalf("%s pressing %q: %v", p.name, keys, err)
+	}
+}
+
+// choose picks the option with this text (or value) in the list s.
+func (p *page) choose(s sel, option string) {
+	p.t.Helper()
+	if err := p.js(nil, wait, "choose", s, option, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s choosing %q in %s: %v", p.name, option, s, err)
+	}
+}
+
+// value is the value of the field s.
+func (p *page) value(s sel) string {
+	p.t.Helper()
+	var v string
+	if err := p.js(&v, wait, "value", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s reading %s: %v", p.name, s, err)
+	}
+	return v
+}
+
+// textOf is the visible text of s.
+func (p *page) textOf(s sel) string {
+	p.t.Helper()
+	var v string
+	if err := p.js(&v, wait, "text", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s reading %s: %v", p.name, s, err)
+	}
+	return v
+}
+
+// checked says whether the checkbox s is checked.
+func (p *page) checked(s sel) bool {
+	p.t.Helper()
+	var v bool
+	if err := p.js(&v, wait, "checked", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s reading %s: %v", p.name, s, err)
+	}
+	return v
+}
+
+// paste pastes text into s (an editor), as from the clipboard.
+func (p *page) paste(s sel, text string) {
+	p.t.Helper()
+	if err := p.js(nil, wait, "paste", s, text, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s pasting into %s: %v", p.name, s, err)
+	}
+}
+
+// evalMain runs expr in the page's own scripts' world (not an isolated one)
+// and decodes its result: for what only the page's globals or origin have,
+// such as its cookies for fetch.
+func (p *page) evalMain(expr string, out any) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	res, err := p.evalOnce(ctx, expr, true)
+	if err != nil {
+		p.t.Fatalf("%s evaluating %s: %v", p.name, expr, err)
+	}
+	if out != nil && res != nil && len(res.Value) > 0 {
+		if err := json.Unmarshal(res.Value, out); err != nil {
+			p.t.Fatalf("%s: %s gave %s: %v", p.name, expr, res.Value, err)
+		}
+	}
+}
+
+// shot saves a screenshot of the page as docs/images/name.png when the
+// tests run with -screenshots.
+func (p *page) shot(name string) {
+	p.t.Helper()
+	if *screenshots == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(*screenshots, name+".png"), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
