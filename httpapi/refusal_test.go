@@ -441,9 +441,10 @@ var specs = map[string]routeSpec{
 	"GET /v1/portal-sessions":                          {list: true, untimed: true, ok: 200},
 	"DELETE /v1/portal-sessions/{id}":                  {ok: 204},
 
-	"GET /healthz": {ok: 200},
-	"GET /readyz":  {ok: 200},
-	"GET /metrics": {ok: 200},
+	"GET /healthz":         {ok: 200},
+	"GET /readyz":          {ok: 200},
+	"GET /metrics":         {ok: 200},
+	"GET /v1/openapi.json": {ok: 200},
 }
 
 const portalSessionBody = `{"expires_in":600,"read_only":true,"features":{"functions":false,"usage":true},` +

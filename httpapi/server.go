@@ -131,6 +131,7 @@ func New(cfg Config) *Server {
 	(&secretsAPI{store: cfg.Store, fns: cfg.Functions, now: cfg.Now}).routes(s)
 	(&portalSessionsAPI{store: cfg.Store, publicURL: cfg.PublicURL, off: cfg.NoPortal, now: cfg.Now}).routes(s)
 	(&healthAPI{ready: cfg.Ready}).routes(s)
+	(&openAPIDoc{}).routes(s)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.routes = append(s.routes, Route{Pattern: "GET /metrics", Access: public.String()})
 	return s
