@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/tstypes"
 )
 
 // FunctionsService deploys a tenant's hosted functions and shows what they
@@ -225,4 +226,16 @@ func reversed[T any](s []T) []T {
 		out[len(s)-1-i] = v
 	}
 	return out
+}
+
+// Types returns the TypeScript declarations of the tenant's functions: ctx
+// with the tenant's secret names, the sandbox's globals, and a type per
+// event type and per hook input and output, from the catalog's schemas.
+// (`outlet types` writes them to files.)
+func (s *FunctionsService) Types(ctx context.Context, tenant string, opts ...RequestOption) (*tstypes.Types, error) {
+	var out tstypes.Types
+	if err := s.c.do(ctx, "GET", path("v1", "tenants", tenant, "function-types"), nil, nil, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/functions"
+	"github.com/outlethq/outlet/tstypes"
 )
 
 type functionsAPI struct {
@@ -17,6 +18,11 @@ type functionsAPI struct {
 		outlet.FunctionStore
 		outlet.InvocationStore
 		Hook(ctx context.Context, name string) (*outlet.Hook, error)
+		// For the function types.
+		Tenant(ctx context.Context, id string) (*outlet.Tenant, error)
+		ListEventTypes(ctx context.Context) ([]*outlet.EventType, error)
+		ListHooks(ctx context.Context) ([]*outlet.Hook, error)
+		ListSecrets(ctx context.Context, tenantID string) ([]*outlet.Secret, error)
 	}
 	fns    Functions
 	maxima outlet.FunctionLimits
@@ -33,6 +39,7 @@ func (a *functionsAPI) routes(s *Server) {
 	s.handle("POST /v1/tenants/{tenant}/functions/{name}/rollback", tenantScope, a.rollback)
 	s.handle("POST /v1/tenants/{tenant}/functions/{name}/test", tenantScope, a.test)
 	s.handle("GET /v1/tenants/{tenant}/functions/{name}/logs", tenantScope, a.logs)
+	s.handle("GET /v1/tenants/{tenant}/function-types", tenantScope, a.types)
 }
 
 // maxDeploy caps a deploy's body: a Wasm binary at the code limit, in base64.
@@ -266,5 +273,40 @@ func (a *functionsAPI) logs(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, listOf(invs, next))
+	return nil
+}
+
+// types answers the TypeScript declarations of the tenant's functions: ctx
+// with its secret names, the sandbox's globals, and a type per event type
+// and hook, from the catalog's schemas (outlet types writes them to files;
+// the portal's templates use them).
+func (a *functionsAPI) types(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenantID := r.Context(), r.PathValue("tenant")
+	if _, err := a.store.Tenant(ctx, tenantID); err != nil {
+		return err
+	}
+	ets, err := a.store.ListEventTypes(ctx)
+	if err != nil {
+		return err
+	}
+	hooks, err := a.store.ListHooks(ctx)
+	if err != nil {
+		return err
+	}
+	secrets, err := a.store.ListSecrets(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	c := tstypes.Catalog{Tenant: tenantID}
+	for _, et := range ets {
+		c.EventTypes = append(c.EventTypes, tstypes.EventType{Name: et.Name, Description: et.Description, Schema: et.Schema, Deprecated: et.Deprecated})
+	}
+	for _, h := range hooks {
+		c.Hooks = append(c.Hooks, tstypes.Hook{Name: h.Name, Description: h.Description, InputSchema: h.InputSchema, OutputSchema: h.OutputSchema})
+	}
+	for _, s := range secrets {
+		c.Secrets = append(c.Secrets, s.Name)
+	}
+	writeJSON(w, http.StatusOK, tstypes.Generate(c))
 	return nil
 }

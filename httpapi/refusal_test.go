@@ -418,6 +418,7 @@ var specs = map[string]routeSpec{
 	}},
 	"GET /v1/tenants/{tenant}/functions/{name}/logs": {list: true, untimed: true, owned: true, ok: 200,
 		junk: []string{"after=x", "after=%00", "after=evt_" + strings.Repeat("A", 20), "after=" + strings.Repeat("A", 5000)}},
+	"GET /v1/tenants/{tenant}/function-types": {ok: 200},
 
 	"GET /v1/tenants/{tenant}/secrets": {ok: 200},
 	"PUT /v1/tenants/{tenant}/secrets/{name}": {body: `{"value":"sk_live_rotated_51Hx"}`, creates: "name", ok: 204, wrongTypes: []wrongType{
