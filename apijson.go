@@ -180,6 +180,20 @@ func (s PortalSession) MarshalJSON() ([]byte, error) {
 	}{plain(s), tenant, JSONTime(s.ExpiresAt), JSONTime(s.CreatedAt), JSONTimePtr(s.ExchangedAt), JSONTimePtr(s.RevokedAt)})
 }
 
+func (e AuditEntry) MarshalJSON() ([]byte, error) {
+	type plain AuditEntry
+	// The operator's own changes have a null tenant, as its sessions do.
+	var tenant *string
+	if e.TenantID != "" {
+		tenant = &e.TenantID
+	}
+	return json.Marshal(struct {
+		plain
+		TenantID  *string  `json:"tenant_id"`
+		CreatedAt JSONTime `json:"created_at"`
+	}{plain(e), tenant, JSONTime(e.CreatedAt)})
+}
+
 // MarshalView writes a struct that embeds one of the types above (or a
 // pointer to one) and adds fields of its own — an endpoint with its secret, a
 // key with its value — as one object: the embedded type's JSON, then the

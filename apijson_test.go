@@ -110,6 +110,7 @@ func TestEveryDomainTypeWritesItsTimesWithMilliseconds(t *testing.T) {
 		"PublishResult":   &PublishResult{ID: "evt_1", Timestamp: at, CreatedAt: at},
 		"PortalSession": &PortalSession{ID: "ps_1", TenantID: "acme", ExpiresAt: at, CreatedAt: at, ExchangedAt: ptr, RevokedAt: ptr,
 			TokenHash: []byte("hidden"), SecretHash: []byte("hidden")},
+		"AuditEntry": &AuditEntry{ID: "aud_1", TenantID: "acme", Summary: json.RawMessage(`{}`), CreatedAt: at},
 	}
 	for name := range typesWithTimes(t) {
 		if _, ok := values[name]; !ok {

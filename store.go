@@ -16,6 +16,7 @@ type Store interface {
 	SecretStore
 	UsageStore
 	PortalSessionStore
+	AuditStore
 	// Ping reports whether the store can take work now.
 	Ping(ctx context.Context) error
 	Close() error

@@ -478,7 +478,10 @@ func (s *Store) RetryDelivery(ctx context.Context, tenantID, id, owner string, n
 		d.Reopen(outlet.TriggerManual, now)
 		_, err = tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = $2, trigger = $3,
 			single_attempt = $4, updated_at = $5 WHERE seq = $6`, ms(leaseUntil), owner, d.Trigger, d.SingleAttempt, ms(now), d.seq)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditDeliveryRetried(tenantID, id))
 	})
 	if err != nil {
 		return nil, err
@@ -505,9 +508,11 @@ func (s *Store) RecoverEndpoint(ctx context.Context, tenantID, endpointID string
 			return err
 		}
 		if n = tag.RowsAffected(); n > 0 {
-			_, err = tx.Exec(ctx, notifyQuery)
+			if _, err := tx.Exec(ctx, notifyQuery); err != nil {
+				return err
+			}
 		}
-		return err
+		return audit(ctx, tx, outlet.AuditEndpointRecovered(tenantID, endpointID, since, int(n)))
 	})
 	return int(n), err
 }

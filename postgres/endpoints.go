@@ -35,21 +35,21 @@ func scanEndpoint(row pgx.Row) (*outlet.Endpoint, int64, error) {
 }
 
 func (s *Store) CreateEndpoint(ctx context.Context, ep *outlet.Endpoint) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, url, description, event_types, headers, metadata, disabled,
-		disabled_reason, disabled_at, secret, max_in_flight, rate_limit, ordered, created_at, updated_at)
-		SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM tenants WHERE id = $2`,
-		ep.ID, ep.TenantID, ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
-		ep.Disabled, ep.DisabledReason, msPtr(ep.DisabledAt), ep.Secret, ep.MaxInFlight, ep.RateLimit, ep.Ordered,
-		ms(ep.CreatedAt), ms(ep.UpdatedAt))
-	if err != nil {
-		return dbErr(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("tenant", ep.TenantID)
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO endpoints (id, tenant_id, url, description, event_types, headers, metadata, disabled,
+			disabled_reason, disabled_at, secret, max_in_flight, rate_limit, ordered, created_at, updated_at)
+			SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM tenants WHERE id = $2`,
+			ep.ID, ep.TenantID, ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
+			ep.Disabled, ep.DisabledReason, msPtr(ep.DisabledAt), ep.Secret, ep.MaxInFlight, ep.RateLimit, ep.Ordered,
+			ms(ep.CreatedAt), ms(ep.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("tenant", ep.TenantID)
+		}
+		return audit(ctx, tx, outlet.AuditEndpointCreated(ep))
+	})
 }
 
 func (s *Store) Endpoint(ctx context.Context, tenantID, id string) (*outlet.Endpoint, error) {
@@ -98,7 +98,10 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, u outle
 			ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
 			ep.Disabled, ep.DisabledReason, msPtr(ep.DisabledAt), msPtr(ep.FailingSince), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
 			ms(ep.UpdatedAt), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointUpdated(tenantID, id, u))
 	})
 	return ep, err
 }
@@ -112,8 +115,10 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 		// is a statement of its own, not a part of the one above, so that it
 		// sees the deliveries of a publish that committed while the DELETE
 		// above waited for it.
-		_, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE target_id = $1 AND target_type = $2`, id, outlet.TargetEndpoint)
-		return err
+		if _, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE target_id = $1 AND target_type = $2`, id, outlet.TargetEndpoint); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointDeleted(tenantID, id))
 	})
 }
 
@@ -127,7 +132,10 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, tenantID, id, secret s
 		ep.Rotate(secret, overlapUntil, now)
 		_, err = tx.Exec(ctx, `UPDATE endpoints SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4
 			WHERE id = $5`, ep.Secret, ep.PreviousSecret, msPtr(ep.PreviousSecretExpiresAt), ms(now), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointSecretRotated(ep))
 	})
 	return ep, err
 }

@@ -12,12 +12,16 @@ import (
 )
 
 func (s *Store) CreateEventType(ctx context.Context, et *outlet.EventType) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO event_types (name, description, schema, sample, deprecated, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		et.Name, et.Description, rawText(et.Schema), rawText(et.Sample), et.Deprecated, ms(et.CreatedAt), ms(et.UpdatedAt))
-	if err = dbErr(err); outlet.ErrorCode(err) == outlet.ECONFLICT {
+	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO event_types (name, description, schema, sample, deprecated, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			et.Name, et.Description, rawText(et.Schema), rawText(et.Sample), et.Deprecated, ms(et.CreatedAt), ms(et.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEventTypeCreated(et))
+	})
+	if outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "event type %q already exists", et.Name)
 	}
 	return err
@@ -85,13 +89,19 @@ func (s *Store) UpdateEventType(ctx context.Context, name string, u outlet.Event
 		et.UpdatedAt = now
 		_, err = tx.Exec(ctx, `UPDATE event_types SET description = $1, schema = $2, sample = $3, deprecated = $4, updated_at = $5 WHERE name = $6`,
 			et.Description, rawText(et.Schema), rawText(et.Sample), et.Deprecated, ms(now), name)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEventTypeUpdated(name, u))
 	})
 	return et, err
 }
 
 func (s *Store) DeleteEventType(ctx context.Context, name string) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	return deleteOne(ctx, s.pool, "event type", name, `DELETE FROM event_types WHERE name = $1`, name)
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := deleteOne(ctx, tx, "event type", name, `DELETE FROM event_types WHERE name = $1`, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEventTypeDeleted(name))
+	})
 }

@@ -77,7 +77,10 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 			source_map, sha256, events, hooks, limits, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			v.TenantID, v.Function, v.Version, v.UID, v.TenantUID, v.Runtime, bytesOf(v.Source), bytesOrEmpty(v.Code),
 			bytesOrEmpty(v.SourceMap), v.SHA256, jsonText(orEmpty(v.Events)), jsonText(orEmpty(v.Hooks)), jsonText(v.Limits), ms(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditFunctionDeployed(v))
 	})
 }
 
@@ -228,8 +231,10 @@ func (s *Store) ActivateFunctionVersion(ctx context.Context, tenantID, name stri
 			version, ms(now), tenantID, name); err != nil {
 			return err
 		}
-		f, err = function(ctx, tx, tenantID, name)
-		return err
+		if f, err = function(ctx, tx, tenantID, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditFunctionRolledBack(tenantID, name, version))
 	})
 	return f, err
 }
@@ -240,9 +245,11 @@ func (s *Store) DeleteFunction(ctx context.Context, tenantID, name string) error
 			return err
 		}
 		// A statement of its own, as in DeleteEndpoint.
-		_, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE tenant_id = $1 AND target_type = $2 AND target_id = $3`,
-			tenantID, outlet.TargetFunction, name)
-		return err
+		if _, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE tenant_id = $1 AND target_type = $2 AND target_id = $3`,
+			tenantID, outlet.TargetFunction, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditFunctionDeleted(tenantID, name))
 	})
 }
 

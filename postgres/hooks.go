@@ -26,11 +26,15 @@ func scanHook(row pgx.Row) (*outlet.Hook, error) {
 }
 
 func (s *Store) CreateHook(ctx context.Context, h *outlet.Hook) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO hooks (`+hookCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		h.Name, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(h.CreatedAt), ms(h.UpdatedAt))
-	if err = dbErr(err); outlet.ErrorCode(err) == outlet.ECONFLICT {
+	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO hooks (`+hookCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			h.Name, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(h.CreatedAt), ms(h.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditHookCreated(h))
+	})
+	if outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "hook %q already exists", h.Name)
 	}
 	return err
@@ -71,15 +75,21 @@ func (s *Store) UpdateHook(ctx context.Context, name string, u outlet.HookUpdate
 		h.UpdatedAt = now
 		_, err = tx.Exec(ctx, `UPDATE hooks SET description = $1, input_schema = $2, output_schema = $3, timeout_ms = $4, on_error = $5,
 			updated_at = $6 WHERE name = $7`, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(now), name)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditHookUpdated(name, u))
 	})
 	return h, err
 }
 
 func (s *Store) DeleteHook(ctx context.Context, name string) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	return deleteOne(ctx, s.pool, "hook", name, `DELETE FROM hooks WHERE name = $1`, name)
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := deleteOne(ctx, tx, "hook", name, `DELETE FROM hooks WHERE name = $1`, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditHookDeleted(name))
+	})
 }
 
 const hookEndpointCols = `tenant_id, hook, url, headers, secret, created_at, updated_at`
@@ -122,10 +132,11 @@ func (s *Store) PutHookEndpoint(ctx context.Context, e *outlet.HookEndpoint) err
 			ON CONFLICT (tenant_id, hook) DO UPDATE SET url = excluded.url, headers = excluded.headers, secret = excluded.secret,
 			updated_at = excluded.updated_at RETURNING created_at`,
 			e.TenantID, e.Hook, e.URL, jsonText(e.Headers), e.Secret, ms(e.CreatedAt), ms(e.UpdatedAt)).Scan(&created)
-		if err == nil {
-			e.CreatedAt = fromMs(created)
+		if err != nil {
+			return err
 		}
-		return err
+		e.CreatedAt = fromMs(created)
+		return audit(ctx, tx, outlet.AuditHookEndpointSet(e))
 	})
 }
 
@@ -152,14 +163,14 @@ func (s *Store) ListHookEndpoints(ctx context.Context, tenantID string) ([]*outl
 }
 
 func (s *Store) DeleteHookEndpoint(ctx context.Context, tenantID, hookName string) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM hook_endpoints WHERE tenant_id = $1 AND hook = $2`, tenantID, hookName)
-	if err != nil {
-		return dbErr(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return outlet.Errorf(outlet.ENOTFOUND, "tenant %q has no endpoint for hook %q", tenantID, hookName)
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM hook_endpoints WHERE tenant_id = $1 AND hook = $2`, tenantID, hookName)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return outlet.Errorf(outlet.ENOTFOUND, "tenant %q has no endpoint for hook %q", tenantID, hookName)
+		}
+		return audit(ctx, tx, outlet.AuditHookEndpointDeleted(tenantID, hookName))
+	})
 }

@@ -18,9 +18,11 @@ func (s *Store) CreatePortalSession(ctx context.Context, ps *outlet.PortalSessio
 		}
 		args := []any{ps.ID, nullString(ps.TenantID), ps.ReadOnly, jsonText(ps.Features), jsonText(ps.Theme), ps.TokenHash, ms(ps.ExpiresAt), ms(ps.CreatedAt)}
 		if ps.TenantID == "" {
-			_, err := tx.Exec(ctx, `INSERT INTO portal_sessions (id, tenant_id, read_only, features, theme, token_hash, expires_at, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, args...)
-			return err
+			if _, err := tx.Exec(ctx, `INSERT INTO portal_sessions (id, tenant_id, read_only, features, theme, token_hash, expires_at, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, args...); err != nil {
+				return err
+			}
+			return audit(ctx, tx, outlet.AuditPortalSessionCreated(ps))
 		}
 		// Inserted only if the tenant is there, which a concurrent delete
 		// of it waits for.
@@ -32,7 +34,7 @@ func (s *Store) CreatePortalSession(ctx context.Context, ps *outlet.PortalSessio
 		if tag.RowsAffected() == 0 {
 			return notFound("tenant", ps.TenantID)
 		}
-		return nil
+		return audit(ctx, tx, outlet.AuditPortalSessionCreated(ps))
 	})
 }
 
@@ -98,16 +100,16 @@ func (s *Store) ListPortalSessions(ctx context.Context, tenantID string, page ou
 }
 
 func (s *Store) RevokePortalSession(ctx context.Context, tenantID, id string, now time.Time) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	// A second revocation keeps the first one's time.
-	tag, err := s.pool.Exec(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, $1)
-		WHERE id = $2 AND tenant_id IS NOT DISTINCT FROM $3`, ms(now), id, nullString(tenantID))
-	if err != nil {
-		return dbErr(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("portal session", id)
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		// A second revocation keeps the first one's time.
+		tag, err := tx.Exec(ctx, `UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, $1)
+			WHERE id = $2 AND tenant_id IS NOT DISTINCT FROM $3`, ms(now), id, nullString(tenantID))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("portal session", id)
+		}
+		return audit(ctx, tx, outlet.AuditPortalSessionRevoked(tenantID, id))
+	})
 }

@@ -26,15 +26,21 @@ func (s *Store) PutSecret(ctx context.Context, tenantID, name string, sealed []b
 		_, err := tx.Exec(ctx, `INSERT INTO secrets (tenant_id, name, sealed, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (tenant_id, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
 			tenantID, name, bytesOrEmpty(sealed), ms(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditSecretSet(tenantID, name, created))
 	})
 	return created, err
 }
 
 func (s *Store) DeleteSecret(ctx context.Context, tenantID, name string) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	return deleteOne(ctx, s.pool, "secret", name, `DELETE FROM secrets WHERE tenant_id = $1 AND name = $2`, tenantID, name)
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := deleteOne(ctx, tx, "secret", name, `DELETE FROM secrets WHERE tenant_id = $1 AND name = $2`, tenantID, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditSecretDeleted(tenantID, name))
+	})
 }
 
 func (s *Store) ListSecrets(ctx context.Context, tenantID string) ([]*outlet.Secret, error) {

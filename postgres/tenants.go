@@ -15,12 +15,16 @@ func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
 	if t.UID == "" {
 		t.UID = outlet.NewUID()
 	}
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, t.ID, t.UID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)),
-		t.PublishRateLimit, ms(t.CreatedAt), ms(t.UpdatedAt))
-	if err = dbErr(err); outlet.ErrorCode(err) == outlet.ECONFLICT {
+	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO tenants (id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, t.ID, t.UID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)),
+			t.PublishRateLimit, ms(t.CreatedAt), ms(t.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditTenantCreated(t))
+	})
+	if outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "tenant %q already exists", t.ID)
 	}
 	return err
@@ -81,7 +85,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u outlet.TenantUpda
 		}
 		_, err = tx.Exec(ctx, `UPDATE tenants SET name = $1, metadata = $2, allowed_hosts = $3, publish_rate_limit = $4, updated_at = $5
 			WHERE id = $6`, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit, ms(now), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditTenantUpdated(id, u))
 	})
 	return t, err
 }
@@ -98,23 +105,25 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE tenant_id = $1`, id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM events WHERE tenant_id = $1`, id)
-		return err
+		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE tenant_id = $1`, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditTenantDeleted(id))
 	})
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *outlet.APIKey) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, created_at)
-		SELECT $1, id, $3, $4, $5, $6 FROM tenants WHERE id = $2`, k.ID, k.TenantID, k.Name, k.Prefix, k.Hash, ms(k.CreatedAt))
-	if err != nil {
-		return dbErr(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("tenant", k.TenantID)
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, created_at)
+			SELECT $1, id, $3, $4, $5, $6 FROM tenants WHERE id = $2`, k.ID, k.TenantID, k.Name, k.Prefix, k.Hash, ms(k.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("tenant", k.TenantID)
+		}
+		return audit(ctx, tx, outlet.AuditAPIKeyCreated(k))
+	})
 }
 
 const apiKeyCols = `id, tenant_id, name, prefix, hash, created_at, last_used_at`
@@ -152,9 +161,12 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]*outlet.API
 }
 
 func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	return deleteOne(ctx, s.pool, "API key", id, `DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := deleteOne(ctx, tx, "API key", id, `DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditAPIKeyDeleted(tenantID, id))
+	})
 }
 
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {

@@ -358,7 +358,10 @@ func (s *Store) RetryDelivery(ctx context.Context, tenantID, id, owner string, n
 		d.Reopen(outlet.TriggerManual, now)
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = ?, trigger = ?,
 			single_attempt = ?, updated_at = ? WHERE seq = ?`, ms(leaseUntil), owner, d.Trigger, bool01(d.SingleAttempt), ms(now), d.seq)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditDeliveryRetried(tenantID, id))
 	})
 	if err != nil {
 		return nil, err
@@ -384,8 +387,10 @@ func (s *Store) RecoverEndpoint(ctx context.Context, tenantID, endpointID string
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointRecovered(tenantID, endpointID, since, int(n)))
 	})
 	return int(n), err
 }

@@ -48,7 +48,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep *outlet.Endpoint) error {
 			ep.ID, ep.TenantID, ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
 			bool01(ep.Disabled), ep.DisabledReason, msPtr(ep.DisabledAt), ep.Secret, ep.MaxInFlight, ep.RateLimit, bool01(ep.Ordered),
 			ms(ep.CreatedAt), ms(ep.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointCreated(ep))
 	})
 }
 
@@ -96,7 +99,10 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, u outle
 			ep.URL, ep.Description, jsonText(ep.EventTypes), jsonText(ep.Headers), jsonText(ep.Metadata),
 			bool01(ep.Disabled), ep.DisabledReason, msPtr(ep.DisabledAt), msPtr(ep.FailingSince), ep.MaxInFlight, ep.RateLimit,
 			bool01(ep.Ordered), ms(ep.UpdatedAt), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointUpdated(tenantID, id, u))
 	})
 	return ep, err
 }
@@ -108,8 +114,10 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 			return err
 		}
 		// Its deliveries go with it; their attempts follow by cascade.
-		_, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE target_id = ? AND target_type = ?`, id, outlet.TargetEndpoint)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE target_id = ? AND target_type = ?`, id, outlet.TargetEndpoint); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointDeleted(tenantID, id))
 	})
 }
 
@@ -124,7 +132,10 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, tenantID, id, secret s
 		s.fanout.drop(tenantID)
 		_, err = tx.ExecContext(ctx, `UPDATE endpoints SET secret = ?, previous_secret = ?, previous_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
 			ep.Secret, ep.PreviousSecret, msPtr(ep.PreviousSecretExpiresAt), ms(now), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEndpointSecretRotated(ep))
 	})
 	return ep, err
 }

@@ -17,7 +17,10 @@ func (s *Store) CreateEventType(ctx context.Context, et *outlet.EventType) error
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO event_types (name, description, schema, sample, deprecated, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			et.Name, et.Description, rawText(et.Schema), rawText(et.Sample), bool01(et.Deprecated), ms(et.CreatedAt), ms(et.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEventTypeCreated(et))
 	})
 	if outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "event type %q already exists", et.Name)
@@ -85,13 +88,19 @@ func (s *Store) UpdateEventType(ctx context.Context, name string, u outlet.Event
 		et.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE event_types SET description = ?, schema = ?, sample = ?, deprecated = ?, updated_at = ? WHERE name = ?`,
 			et.Description, rawText(et.Schema), rawText(et.Sample), bool01(et.Deprecated), ms(now), name)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEventTypeUpdated(name, u))
 	})
 	return et, err
 }
 
 func (s *Store) DeleteEventType(ctx context.Context, name string) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return deleteOne(ctx, tx, "event type", name, `DELETE FROM event_types WHERE name = ?`, name)
+		if err := deleteOne(ctx, tx, "event type", name, `DELETE FROM event_types WHERE name = ?`, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditEventTypeDeleted(name))
 	})
 }

@@ -75,7 +75,10 @@ func (s *Store) DeployFunction(ctx context.Context, v *outlet.FunctionVersion, n
 			source_map, sha256, events, hooks, limits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.TenantID, v.Function, v.Version, v.UID, v.TenantUID, v.Runtime, v.Source, v.Code, bytesOrEmpty(v.SourceMap), v.SHA256,
 			jsonText(orEmpty(v.Events)), jsonText(orEmpty(v.Hooks)), jsonText(v.Limits), ms(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditFunctionDeployed(v))
 	})
 }
 
@@ -193,10 +196,11 @@ func (s *Store) ActivateFunctionVersion(ctx context.Context, tenantID, name stri
 			return err
 		}
 		fs, err := s.functions(ctx, tx, tenantID, name)
-		if err == nil {
-			f = fs[0]
+		if err != nil {
+			return err
 		}
-		return err
+		f = fs[0]
+		return audit(ctx, tx, outlet.AuditFunctionRolledBack(tenantID, name, version))
 	})
 	return f, err
 }
@@ -207,9 +211,11 @@ func (s *Store) DeleteFunction(ctx context.Context, tenantID, name string) error
 		if err := deleteOne(ctx, tx, "function", name, `DELETE FROM functions WHERE tenant_id = ? AND name = ?`, tenantID, name); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE tenant_id = ? AND target_type = ? AND target_id = ?`,
-			tenantID, outlet.TargetFunction, name)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE tenant_id = ? AND target_type = ? AND target_id = ?`,
+			tenantID, outlet.TargetFunction, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditFunctionDeleted(tenantID, name))
 	})
 }
 

@@ -36,7 +36,10 @@ func (s *Store) CreateHook(ctx context.Context, h *outlet.Hook) error {
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO hooks (`+hookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			h.Name, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(h.CreatedAt), ms(h.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditHookCreated(h))
 	})
 	if outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "hook %q already exists", h.Name)
@@ -78,14 +81,20 @@ func (s *Store) UpdateHook(ctx context.Context, name string, u outlet.HookUpdate
 		h.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE hooks SET description = ?, input_schema = ?, output_schema = ?, timeout_ms = ?, on_error = ?,
 			updated_at = ? WHERE name = ?`, h.Description, rawText(h.InputSchema), rawText(h.OutputSchema), h.TimeoutMs, h.OnError, ms(now), name)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditHookUpdated(name, u))
 	})
 	return h, err
 }
 
 func (s *Store) DeleteHook(ctx context.Context, name string) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return deleteOne(ctx, tx, "hook", name, `DELETE FROM hooks WHERE name = ?`, name)
+		if err := deleteOne(ctx, tx, "hook", name, `DELETE FROM hooks WHERE name = ?`, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditHookDeleted(name))
 	})
 }
 
@@ -127,10 +136,11 @@ func (s *Store) PutHookEndpoint(ctx context.Context, e *outlet.HookEndpoint) err
 			ON CONFLICT (tenant_id, hook) DO UPDATE SET url = excluded.url, headers = excluded.headers, secret = excluded.secret,
 			updated_at = excluded.updated_at RETURNING created_at`,
 			e.TenantID, e.Hook, e.URL, jsonText(e.Headers), e.Secret, ms(e.CreatedAt), ms(e.UpdatedAt)).Scan(&created)
-		if err == nil {
-			e.CreatedAt = fromMs(created)
+		if err != nil {
+			return err
 		}
-		return err
+		e.CreatedAt = fromMs(created)
+		return audit(ctx, tx, outlet.AuditHookEndpointSet(e))
 	})
 }
 
@@ -159,6 +169,6 @@ func (s *Store) DeleteHookEndpoint(ctx context.Context, tenantID, hookName strin
 		if n, _ := res.RowsAffected(); n == 0 {
 			return outlet.Errorf(outlet.ENOTFOUND, "tenant %q has no endpoint for hook %q", tenantID, hookName)
 		}
-		return nil
+		return audit(ctx, tx, outlet.AuditHookEndpointDeleted(tenantID, hookName))
 	})
 }

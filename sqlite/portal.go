@@ -24,7 +24,10 @@ func (s *Store) CreatePortalSession(ctx context.Context, ps *outlet.PortalSessio
 		_, err := tx.ExecContext(ctx, `INSERT INTO portal_sessions (id, tenant_id, read_only, features, theme, token_hash, expires_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ps.ID, nullString(ps.TenantID), bool01(ps.ReadOnly), jsonText(ps.Features), jsonText(ps.Theme),
 			ps.TokenHash, ms(ps.ExpiresAt), ms(ps.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditPortalSessionCreated(ps))
 	})
 }
 
@@ -102,7 +105,7 @@ func (s *Store) RevokePortalSession(ctx context.Context, tenantID, id string, no
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("portal session", id)
 		}
-		return nil
+		return audit(ctx, tx, outlet.AuditPortalSessionRevoked(tenantID, id))
 	})
 }
 

@@ -22,14 +22,20 @@ func (s *Store) PutSecret(ctx context.Context, tenantID, name string, sealed []b
 		_, err := tx.ExecContext(ctx, `INSERT INTO secrets (tenant_id, name, sealed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
 			tenantID, name, sealed, ms(now), ms(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditSecretSet(tenantID, name, created))
 	})
 	return created, err
 }
 
 func (s *Store) DeleteSecret(ctx context.Context, tenantID, name string) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return deleteOne(ctx, tx, "secret", name, `DELETE FROM secrets WHERE tenant_id = ? AND name = ?`, tenantID, name)
+		if err := deleteOne(ctx, tx, "secret", name, `DELETE FROM secrets WHERE tenant_id = ? AND name = ?`, tenantID, name); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditSecretDeleted(tenantID, name))
 	})
 }
 

@@ -21,7 +21,10 @@ func (s *Store) CreateTenant(ctx context.Context, t *outlet.Tenant) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, uid, name, metadata, allowed_hosts, publish_rate_limit, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.UID, t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit,
 			ms(t.CreatedAt), ms(t.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditTenantCreated(t))
 	})
 	if outlet.ErrorCode(err) == outlet.ECONFLICT {
 		return outlet.Errorf(outlet.ECONFLICT, "tenant %q already exists", t.ID)
@@ -81,7 +84,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u outlet.TenantUpda
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE tenants SET name = ?, metadata = ?, allowed_hosts = ?, publish_rate_limit = ?, updated_at = ? WHERE id = ?`,
 			t.Name, jsonText(t.Metadata), jsonText(orEmpty(t.AllowedHosts)), t.PublishRateLimit, ms(now), id)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditTenantUpdated(id, u))
 	})
 	return t, err
 }
@@ -89,7 +95,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u outlet.TenantUpda
 func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		s.fanout.drop(id)
-		return deleteOne(ctx, tx, "tenant", id, `DELETE FROM tenants WHERE id = ?`, id)
+		if err := deleteOne(ctx, tx, "tenant", id, `DELETE FROM tenants WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditTenantDeleted(id))
 	})
 }
 
@@ -103,7 +112,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *outlet.APIKey) error {
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			k.ID, k.TenantID, k.Name, k.Prefix, k.Hash, ms(k.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditAPIKeyCreated(k))
 	})
 }
 
@@ -139,7 +151,10 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]*outlet.API
 
 func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
 	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return deleteOne(ctx, tx, "API key", id, `DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err := deleteOne(ctx, tx, "API key", id, `DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, outlet.AuditAPIKeyDeleted(tenantID, id))
 	})
 }
 

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) outlet.Store) {
 		{"ordered delivery", orderedTests},
 		{"usage", usageTests},
 		{"portal sessions", portalSessionTests},
+		{"audit log", auditTests},
 		{"text", textTests},
 	} {
 		t.Run(g.name, func(t *testing.T) {

@@ -443,6 +443,38 @@ const kit = `{
       });
     }
   },
+  // actionable waits until s is there, enabled, in view, has stopped
+  // moving (the same box two frames running) and is what a click at its
+  // centre would hit: not yet pushed aside by content that loads above it.
+  async actionable(s, ms) {
+    const end = Date.now() + ms;
+    const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+    let last = null, why = "";
+    for (;;) {
+      const e = this.find({ ...s, enabled: true });
+      if (!e) {
+        why = "it isn't there (or is disabled)";
+        last = null;
+      } else {
+        e.scrollIntoViewIfNeeded ? e.scrollIntoViewIfNeeded(true) : e.scrollIntoView({ block: "center" });
+        await frame();
+        await frame();
+        const r = e.getBoundingClientRect();
+        if (last && r.x === last.x && r.y === last.y && r.width === last.width && r.height === last.height) {
+          const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+          if (hit && (e.contains(hit) || [...(e.labels ?? [])].some((l) => l.contains(hit)))) return e;
+          why = "something else is over it: " + (hit ? hit.outerHTML.slice(0, 200) : "nothing");
+        } else {
+          why = "it is still moving";
+        }
+        last = r;
+      }
+      if (Date.now() > end) {
+        throw new Error("waited " + ms + " ms to click " + this.describe(s) + ": " + why + "; the page shows: " + this.norm(document.body ? document.body.innerText : "").slice(0, 2500));
+      }
+      await new Promise((done) => setTimeout(done, 50));
+    }
+  },
   wait(s, ms) { return this.until(() => this.find(s), this.describe(s), ms); },
   gone(s, ms) { return this.until(() => !this.find(s), "no " + this.describe(s), ms); },
   async focus(s, ms) {
@@ -462,6 +494,28 @@ const kit = `{
   async value(s, ms) { const e = await this.wait(s, ms); return e.value ?? e.textContent; },
   async text(s, ms) { const e = await this.wait(s, ms); return e.innerText; },
   async checked(s, ms) { const e = await this.wait(s, ms); return e.checked; },
+  csrf() {
+    const m = document.querySelector('meta[name="outlet-session"]');
+    return m ? (JSON.parse(m.content) ?? {}).csrf ?? "" : "";
+  },
+  everything() {
+    const out = [location.href, document.title, document.documentElement.outerHTML];
+    const docs = [document];
+    for (let i = 0; i < docs.length; i++) {
+      const d = docs[i];
+      if (i > 0) out.push(d.location.href, d.documentElement.outerHTML);
+      for (const e of d.querySelectorAll("input, textarea, select")) out.push(e.value);
+      for (const f of d.querySelectorAll("iframe")) {
+        try { if (f.contentDocument) docs.push(f.contentDocument); } catch {}
+      }
+    }
+    try {
+      for (const st of [localStorage, sessionStorage]) {
+        for (let i = 0; i < st.length; i++) out.push(st.key(i), st.getItem(st.key(i)));
+      }
+    } catch {} // a document without an origin has no storage
+    return out;
+  },
   async paste(s, text, ms) {
     const e = await this.wait(s, ms);
     const dt = new DataTransfer();
@@ -536,11 +590,7 @@ func (p *page) click(s sel) {
 }
 
 func (p *page) clickErr(s sel) error {
-	s2 := struct {
-		sel
-		Enabled bool `json:"enabled"`
-	}{s, true}
-	obj, err := p.handle(wait, "wait", s2, wait.Milliseconds())
+	obj, err := p.handle(wait, "actionable", s, wait.Milliseconds())
 	if err != nil {
 		return err
 	}
@@ -686,4 +736,75 @@ func (p *page) shot(name string) {
 	if err := os.WriteFile(filepath.Join(*screenshots, name+".png"), png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
+}
+
+// everything is all that the tab's documents hold and a script of theirs
+// could read: each frame's markup, the values of its fields (which the
+// markup doesn't show), its address, title, and local and session storage.
+func (p *page) everything() string {
+	p.t.Helper()
+	var parts []string
+	if err := p.js(&parts, wait, "everything"); err != nil {
+		p.t.Fatalf("%s reading the page: %v", p.name, err)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// response is what a fetch made by the page got.
+type response struct {
+	Status int    `json:"status"`
+	Body   string `json:"body"`
+}
+
+// fetch makes a request from the page's own scripts' world, as a script of
+// the page (or one injected into it) could: with the page's cookies, and
+// with only the headers given.
+func (p *page) fetch(method, url string, headers map[string]string, body string) response {
+	p.t.Helper()
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	req := map[string]any{"method": method, "headers": headers, "credentials": "include"}
+	if body != "" {
+		req["body"] = body
+	}
+	r, err := json.Marshal(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	u, _ := json.Marshal(url)
+	var res response
+	p.evalMain(fmt.Sprintf(`fetch(%s, %s).then(async (r) => ({status: r.status, body: await r.text()}))`, u, r), &res)
+	return res
+}
+
+// frameURLs are the addresses of the tab's frames below its page.
+func (p *page) frameURLs() []string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, wait)
+	defer cancel()
+	tree, err := chromedp.Call(ctx, cdppage.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		p.t.Fatalf("%s: the frames: %v", p.name, err)
+	}
+	var urls []string
+	var walk func(*cdppage.FrameTree)
+	walk = func(ft *cdppage.FrameTree) {
+		for _, c := range ft.ChildFrames {
+			urls = append(urls, c.Frame.URL+c.Frame.URLFragment)
+			walk(c)
+		}
+	}
+	walk(tree.FrameTree)
+	return urls
+}
+
+// csrf is the CSRF token the server wrote into the portal's page.
+func (p *page) csrf() string {
+	p.t.Helper()
+	var token string
+	if err := p.js(&token, wait, "csrf"); err != nil || token == "" {
+		p.t.Fatalf("%s: no CSRF token in the page: %v", p.name, err)
+	}
+	return token
 }
