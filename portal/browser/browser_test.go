@@ -491,6 +491,14 @@ const kit = `{
     e.dispatchEvent(new Event("input", { bubbles: true }));
     e.dispatchEvent(new Event("change", { bubbles: true }));
   },
+  valueIs(s, want, ms) {
+    let got = null;
+    return this.until(() => {
+      const e = this.find(s);
+      got = e ? e.value ?? e.textContent : null;
+      return got === want;
+    }, this.describe(s) + " to hold " + JSON.stringify(want) + " (it holds " + JSON.stringify(got) + ")", ms);
+  },
   async value(s, ms) { const e = await this.wait(s, ms); return e.value ?? e.textContent; },
   async text(s, ms) { const e = await this.wait(s, ms); return e.innerText; },
   async checked(s, ms) { const e = await this.wait(s, ms); return e.checked; },
@@ -672,6 +680,15 @@ func (p *page) value(s sel) string {
 		p.t.Fatalf("%s reading %s: %v", p.name, s, err)
 	}
 	return v
+}
+
+// waitValue waits until the field s holds want, as a field the page fills
+// in once what it needs has loaded.
+func (p *page) waitValue(s sel, want string) {
+	p.t.Helper()
+	if err := p.js(nil, wait, "valueIs", s, want, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s: %v", p.name, err)
+	}
 }
 
 // textOf is the visible text of s.
