@@ -499,6 +499,7 @@ const kit = `{
       return got === want;
     }, this.describe(s) + " to hold " + JSON.stringify(want) + " (it holds " + JSON.stringify(got) + ")", ms);
   },
+  async scrollTo(s, ms) { (await this.wait(s, ms)).scrollIntoView({ block: "start" }); },
   async value(s, ms) { const e = await this.wait(s, ms); return e.value ?? e.textContent; },
   async text(s, ms) { const e = await this.wait(s, ms); return e.innerText; },
   async checked(s, ms) { const e = await this.wait(s, ms); return e.checked; },
@@ -734,6 +735,22 @@ func (p *page) evalMain(expr string, out any) {
 		if err := json.Unmarshal(res.Value, out); err != nil {
 			p.t.Fatalf("%s: %s gave %s: %v", p.name, expr, res.Value, err)
 		}
+	}
+}
+
+// scrollTo scrolls the page until s is at the top of the window.
+func (p *page) scrollTo(s sel) {
+	p.t.Helper()
+	if err := p.js(nil, wait, "scrollTo", s, wait.Milliseconds()); err != nil {
+		p.t.Fatalf("%s scrolling to %s: %v", p.name, s, err)
+	}
+}
+
+// viewport sets the size of the tab's window, as a phone's or an iframe's.
+func (p *page) viewport(width, height int64) {
+	p.t.Helper()
+	if err := p.do(chromedp.EmulateViewport(width, height)); err != nil {
+		p.t.Fatalf("%s: a viewport of %dx%d: %v", p.name, width, height, err)
 	}
 }
 

@@ -51,7 +51,7 @@ export function HealthPage() {
     {
       label: "Ready",
       value: scrape.data ? (scrape.data.ready ? "yes" : "no") : "…",
-      kind: scrape.data?.ready ? "ok" : "bad",
+      kind: scrape.data ? (scrape.data.ready ? "ok" : "bad") : "plain",
       hint: "GET /readyz: the database answers and the node isn't shutting down.",
     },
     { label: "Queue depth", value: depth == null ? "—" : formatNumber(depth), kind: "plain", hint: "Deliveries pending: waiting, retrying or in flight." },
