@@ -64,6 +64,8 @@ export interface Draft {
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export default function FunctionEditor({ t, base, name }: TenantPageProps & { name: string }) {
+  const { canWrite } = usePortal();
+  const loc = useLocation();
   const fn = useLoad(async () => {
     try {
       return await t.getFunction(name);
@@ -73,9 +75,6 @@ export default function FunctionEditor({ t, base, name }: TenantPageProps & { na
     }
   }, [t.id, name]);
   const catalog = useCatalog(t);
-  // Kept here, so the note of a first deploy outlives the new function's
-  // page turning into the function's page.
-  const outcome = useState<Outcome | null>(null);
   const crumbs = (
     <p class="crumbs">
       <Link to={`${base}functions`}>Functions</Link> /
@@ -83,19 +82,49 @@ export default function FunctionEditor({ t, base, name }: TenantPageProps & { na
   );
   if (fn.error) return <ErrorNote error={fn.error} />;
   if (fn.data === undefined) return <Loading what="the function" />;
+  if (fn.data === null) {
+    const validName = NAME.test(name);
+    if (!canWrite || !validName) {
+      return (
+        <>
+          {crumbs}
+          <PageTitle>
+            <code>{name}</code>
+          </PageTitle>
+          <p class="note info">
+            {!validName
+              ? "A function's name is 1 to 64 letters, digits, '_', '.' or '-'."
+              : "There is no function by this name, and this session is read-only, so it can't create one."}
+          </p>
+        </>
+      );
+    }
+    if (!catalog.data && !catalog.error) return <Loading what="the catalog" />;
+  }
+  // One workbench from the new function's template to its later versions:
+  // the first deploy doesn't replace the editor, so its undo history, place
+  // and the page's note stay.
+  const runtime = loc.query.get("runtime");
   return (
     <>
       {crumbs}
-      {fn.data === null ? (
-        <NewFunction t={t} base={base} name={name} catalog={catalog.data} catalogError={catalog.error} outcome={outcome} onCreated={() => fn.reload()} />
-      ) : (
-        <Workbench key={fn.data.name} t={t} base={base} fn={fn.data} catalog={catalog.data} catalogError={catalog.error} outcome={outcome} reload={() => fn.reload()} />
-      )}
+      <Workbench
+        key={name}
+        t={t}
+        base={base}
+        fn={fn.data}
+        name={name}
+        start={fn.data ? undefined : startFrom(loc.query, catalog.data)}
+        startRuntime={runtime === "javascript" || runtime === "wasm" ? runtime : "typescript"}
+        catalog={catalog.data}
+        catalogError={catalog.error}
+        reload={() => fn.reload()}
+      />
     </>
   );
 }
 
-// ---- A new function: a template, then the first deploy.
+// ---- A new function starts from a template.
 
 // The start a link asks for: ?start=event:invoice.paid or hook:checkout.discount.
 function startFrom(q: URLSearchParams, c: Catalog | undefined): Start {
@@ -117,51 +146,6 @@ function startKey(s: Start): string {
   return s.kind === "blank" ? "" : `${s.kind}:${s.name}`;
 }
 
-function NewFunction(props: {
-  t: TenantClient;
-  base: string;
-  name: string;
-  catalog: Catalog | undefined;
-  catalogError: unknown;
-  outcome: OutcomeState;
-  onCreated: () => void;
-}) {
-  const { canWrite } = usePortal();
-  const loc = useLocation();
-  const validName = NAME.test(props.name);
-  if (!canWrite || !validName) {
-    return (
-      <>
-        <PageTitle>
-          <code>{props.name}</code>
-        </PageTitle>
-        <p class="note info">
-          {!validName
-            ? "A function's name is 1 to 64 letters, digits, '_', '.' or '-'."
-            : "There is no function by this name, and this session is read-only, so it can't create one."}
-        </p>
-      </>
-    );
-  }
-  if (!props.catalog && !props.catalogError) return <Loading what="the catalog" />;
-  const runtime = loc.query.get("runtime");
-  const start = startFrom(loc.query, props.catalog);
-  return (
-    <Workbench
-      t={props.t}
-      base={props.base}
-      fn={null}
-      newName={props.name}
-      start={start}
-      startRuntime={runtime === "javascript" || runtime === "wasm" ? runtime : "typescript"}
-      catalog={props.catalog}
-      catalogError={props.catalogError}
-      outcome={props.outcome}
-      reload={props.onCreated}
-    />
-  );
-}
-
 // ---- The page of a function, or of one about to be created.
 
 type Tab = "code" | "runs" | "test" | "versions" | "logs";
@@ -172,25 +156,22 @@ interface Outcome {
   error?: unknown;
 }
 
-type OutcomeState = [Outcome | null, (o: Outcome | null) => void];
-
 interface WorkbenchProps {
   t: TenantClient;
   base: string;
-  fn: OutletFunction | null;
-  newName?: string;
+  fn: OutletFunction | null; // null until the first deploy creates it
+  name: string;
   start?: Start;
   startRuntime?: Deploy["runtime"];
   catalog: Catalog | undefined;
   catalogError: unknown;
-  outcome: OutcomeState;
   reload: () => void;
 }
 
 function Workbench(props: WorkbenchProps) {
   const { t, fn, catalog } = props;
   const { canWrite } = usePortal();
-  const name = fn?.name ?? props.newName!;
+  const name = props.name;
   const active = useLoad(() => (fn ? t.getVersion(name, fn.active_version) : Promise.resolve(null)), [t.id, name, fn?.active_version]);
   const loc = useLocation();
   // ?tab=versions opens on a tab: a link can point at a function's logs.
@@ -202,17 +183,35 @@ function Workbench(props: WorkbenchProps) {
   const [code, setCode] = useState<string | null>(null); // the editor's text, as last typed
   const [wasm, setWasm] = useState<{ name: string; base64: string; size: number } | null>(null);
   const [deploying, setDeploying] = useState(false);
-  const [outcome, setOutcome] = props.outcome;
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [versionsSeq, setVersionsSeq] = useState(0);
   const editor = useRef<Editor | null>(null);
   const [start, setStart] = useState<Start>(props.start ?? { kind: "blank" });
+  // The text the editor last took from a version, and whether the next
+  // active version's text replaces the editor's (after a rollback).
+  const synced = useRef<string | null>(null);
+  const replace = useRef(false);
 
-  // The draft starts as the active version (or the template's bindings).
+  // The draft starts as the active version (or the template's bindings), and
+  // follows it: after a deploy the editor keeps what was typed since (its
+  // undo history too); after a rollback it takes the version's text — as
+  // one change, which Ctrl-Z undoes.
   useEffect(() => {
     if (fn && active.data) {
       const v = active.data;
       setDraft({ runtime: v.runtime as Draft["runtime"], events: v.events ?? [], hooks: v.hooks ?? [], limits: limitsOf(v.limits) });
-      setCode(v.source ?? "");
+      const src = v.source ?? "";
+      const ed = editor.current;
+      const now = ed ? ed.text() : code;
+      if (now === null || replace.current || now === synced.current) {
+        setCode(src);
+        if (ed && v.runtime !== "wasm") {
+          if (ed.text() !== src) ed.setText(src);
+          ed.setLanguage(v.runtime as Language);
+        }
+      }
+      synced.current = src;
+      replace.current = false;
     } else if (!fn && !draft) {
       const runtime = props.startRuntime ?? "typescript";
       setDraft({
@@ -367,8 +366,7 @@ function Workbench(props: WorkbenchProps) {
           <WasmPanel version={v ?? null} file={wasm} onFile={setWasm} canWrite={canWrite} />
         ) : (
           <CodePanel
-            key={fn ? `v${v?.version}` : "new"}
-            fn={fn}
+            name={name}
             code={code ?? ""}
             runtime={draft.runtime as Language}
             editor={editor}
@@ -393,7 +391,7 @@ function Workbench(props: WorkbenchProps) {
         )}
       </Panel>
       <Panel id="runs" tab={tab}>
-        <BindingsEditor catalog={catalog} events={draft.events} hooks={draft.hooks} disabled={!canWrite} onChange={(events, hooks) => setDraft({ ...draft, events, hooks })} />
+        <BindingsEditor key={v?.version ?? 0} catalog={catalog} events={draft.events} hooks={draft.hooks} disabled={!canWrite} onChange={(events, hooks) => setDraft({ ...draft, events, hooks })} />
         <LimitsEditor value={draft.limits} disabled={!canWrite} onChange={(limits) => setDraft({ ...draft, limits })} />
         <p class="muted small">What a function runs on and its limits belong to a version: they take effect when you deploy.</p>
         {fn && canWrite && <DeleteFunction t={t} base={props.base} name={name} />}
@@ -423,7 +421,8 @@ function Workbench(props: WorkbenchProps) {
               fn={fn}
               seq={versionsSeq}
               onRolledBack={(n) => {
-                setOutcome({ kind: "ok", text: `Rolled back: v${n} is active again, with its code, bindings and limits.` });
+                replace.current = true;
+                setOutcome({ kind: "ok", text: `Rolled back: v${n} is active again, with its code, bindings and limits; the editor holds its code.` });
                 props.reload();
               }}
               onEdit={(version: FunctionVersion) => {
@@ -461,7 +460,7 @@ function Panel({ id, tab, children }: { id: Tab; tab: Tab; children: ComponentCh
 }
 
 function CodePanel(props: {
-  fn: OutletFunction | null;
+  name: string;
   code: string;
   runtime: Language;
   editor: { current: Editor | null };
@@ -481,7 +480,7 @@ function CodePanel(props: {
     const ed = createEditor(host.current!, {
       doc: props.code,
       language: props.runtime,
-      label: `Code of the function${props.fn ? " " + props.fn.name : ""}`,
+      label: `Code of the function ${props.name}`,
       readOnly: !props.canWrite,
       scope: props.scope,
       onChange: props.onChange,

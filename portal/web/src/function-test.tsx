@@ -69,7 +69,7 @@ export function TestPanel(props: {
       </p>
       <fieldset class="plain">
         <legend>Run it</legend>
-        <div class="row">
+        <div class="choices">
           <label class="check">
             <input
               type="radio"

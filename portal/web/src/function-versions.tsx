@@ -57,30 +57,34 @@ export function VersionsPanel(props: {
               <td>
                 <Time value={v.created_at} />
               </td>
-              <td class="types">
-                <Bindings v={v} />
+              <td>
+                <span class="types">
+                  <Bindings v={v} />
+                </span>
               </td>
               <td class="small">{limitsText(v.limits)}</td>
               <td>
                 <code title={v.sha256}>{v.sha256.slice(0, 12)}</code>
               </td>
               <td class="actions-cell">
-                {v.runtime !== "wasm" && (
-                  <Button onClick={() => setViewing(viewing === v.version ? null : v.version)} aria-expanded={viewing === v.version}>
-                    {viewing === v.version ? "Hide source" : "Source"}
-                  </Button>
-                )}
-                {canWrite && !v.active && (
-                  <ConfirmButton
-                    label="Roll back"
-                    confirm={`Make v${v.version} active again?`}
-                    onConfirm={async () => {
-                      await t.rollback(fn.name, v.version);
-                      props.onRolledBack(v.version);
-                      await list.reload();
-                    }}
-                  />
-                )}
+                <div class="cell-actions">
+                  {v.runtime !== "wasm" && (
+                    <Button onClick={() => setViewing(viewing === v.version ? null : v.version)} aria-expanded={viewing === v.version}>
+                      {viewing === v.version ? "Hide source" : "Source"}
+                    </Button>
+                  )}
+                  {canWrite && !v.active && (
+                    <ConfirmButton
+                      label="Roll back"
+                      confirm={`Make v${v.version} active again?`}
+                      onConfirm={async () => {
+                        await t.rollback(fn.name, v.version);
+                        props.onRolledBack(v.version);
+                        await list.reload();
+                      }}
+                    />
+                  )}
+                </div>
               </td>
             </tr>
           ))}

@@ -72,18 +72,20 @@ export function FunctionsPage({ t, base }: TenantPageProps) {
                   v{f.active_version}
                   {f.latest_version !== f.active_version && <span class="muted"> (latest v{f.latest_version})</span>}
                 </td>
-                <td class="types">
-                  {(f.events ?? []).map((e) => (
-                    <Badge key={"e" + e} kind="info">
-                      {e}
-                    </Badge>
-                  ))}
-                  {(f.hooks ?? []).map((h) => (
-                    <Badge key={"h" + h} kind="plain">
-                      hook {h}
-                    </Badge>
-                  ))}
-                  {!(f.events ?? []).length && !(f.hooks ?? []).length && <span class="muted">nothing bound</span>}
+                <td>
+                  <span class="types">
+                    {(f.events ?? []).map((e) => (
+                      <Badge key={"e" + e} kind="info">
+                        {e}
+                      </Badge>
+                    ))}
+                    {(f.hooks ?? []).map((h) => (
+                      <Badge key={"h" + h} kind="plain">
+                        hook {h}
+                      </Badge>
+                    ))}
+                    {!(f.events ?? []).length && !(f.hooks ?? []).length && <span class="muted">nothing bound</span>}
+                  </span>
                 </td>
                 <td>
                   <Time value={f.updated_at} />
@@ -122,7 +124,7 @@ function NewFunctionForm({ t, base, taken, onCancel }: { t: TenantClient; base: 
       }}
     >
       <h2>New function</h2>
-      <div class="filters">
+      <div class="filters top">
         <Field label="Name" hint="Letters, digits, '_', '.' or '-'.">
           {(id) => (
             <input
