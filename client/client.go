@@ -3,7 +3,7 @@
 // A Client groups the API's calls by resource: Tenants, APIKeys, EventTypes
 // and Catalog, Endpoints, Events and Deliveries for webhooks; Hooks and
 // TenantHooks, Functions, Secrets and Settings for hosted functions;
-// PortalSessions for the portal. Answers
+// PortalSessions for the portal; AuditLog for who changed what. Answers
 // are the domain types of package outlet (outlet.Tenant, outlet.Endpoint,
 // outlet.Delivery, …) where one fits; requests are the structs of this
 // package. Optional fields of a request are pointers: nil leaves a value as
@@ -91,6 +91,9 @@ type Client struct {
 	// PortalSessions opens the portal for a tenant's people or the
 	// operator (admin key).
 	PortalSessions *PortalSessionsService
+	// AuditLog shows every change made through the API: a tenant's own,
+	// or (admin key) every tenant's and the operator's.
+	AuditLog *AuditLogService
 
 	base      string
 	key       string
@@ -172,6 +175,7 @@ func New(baseURL, key string, opts ...Option) *Client {
 	c.Secrets = &SecretsService{c}
 	c.Settings = &SettingsService{c}
 	c.PortalSessions = &PortalSessionsService{c}
+	c.AuditLog = &AuditLogService{c}
 	return c
 }
 

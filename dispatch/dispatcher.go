@@ -28,6 +28,7 @@ type Store interface {
 	RecoverEndpoint(ctx context.Context, tenantID, endpointID string, since, now time.Time) (int, error)
 	NextDue(ctx context.Context) (*time.Time, error)
 	PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (outlet.Purged, error)
+	PurgeAuditLog(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
 // Config tunes a dispatcher. Zero values take the defaults in brackets.
@@ -41,6 +42,7 @@ type Config struct {
 	PollInterval   time.Duration // the longest the dispatcher sleeps without looking for due work [1s]
 	MaxHeld        int           // claims held in memory, queued or in flight [10000]
 	Retention      time.Duration // keep payloads and response bodies this long; 0 keeps them forever
+	AuditRetention time.Duration // keep the audit log's entries this long; 0 keeps them forever
 	Policy         netguard.Policy
 	Functions      FunctionRunner // runs deliveries to functions; nil refuses them
 	// FunctionWorkers is how many deliveries to functions run at once, in a
@@ -183,7 +185,7 @@ func (d *Dispatcher) Start() {
 		d.poll()
 	})
 	d.goBackground(d.renewLeases)
-	if d.cfg.Retention > 0 {
+	if d.cfg.Retention > 0 || d.cfg.AuditRetention > 0 {
 		d.goBackground(d.purge)
 	}
 }
@@ -441,9 +443,14 @@ func (d *Dispatcher) renewLeases() {
 	}
 }
 
-// purge deletes payloads and response bodies past the retention period.
+// purge deletes, on the node that leads maintenance, payloads and response
+// bodies past the retention period and audit entries past theirs.
 func (d *Dispatcher) purge() {
-	every := min(time.Hour, max(d.cfg.Retention/4, time.Second))
+	shortest := d.cfg.Retention
+	if shortest == 0 || (d.cfg.AuditRetention > 0 && d.cfg.AuditRetention < shortest) {
+		shortest = d.cfg.AuditRetention
+	}
+	every := min(time.Hour, max(shortest/4, time.Second))
 	t := time.NewTimer(min(every, time.Minute))
 	defer t.Stop()
 	for {
@@ -452,30 +459,57 @@ func (d *Dispatcher) purge() {
 			return
 		case <-t.C:
 		}
-		if !d.leading() {
-			t.Reset(every)
-			continue
-		}
-		cutoff := d.cfg.Now().Add(-d.cfg.Retention)
-		var total outlet.Purged
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			p, err := d.store.PurgeExpired(ctx, cutoff, 1000)
-			cancel()
-			if err != nil {
-				d.log.Error("retention: deleting expired payloads failed", "err", err)
-				break
+		if d.leading() {
+			if d.cfg.Retention > 0 {
+				d.purgePayloads()
 			}
-			total.Events, total.Attempts, total.Invocations = total.Events+p.Events, total.Attempts+p.Attempts, total.Invocations+p.Invocations
-			if p.Events < 1000 && p.Attempts < 1000 && p.Invocations < 1000 {
-				break
+			if d.cfg.AuditRetention > 0 {
+				d.purgeAuditLog()
 			}
-		}
-		if total != (outlet.Purged{}) {
-			d.log.Info("retention: deleted expired data", "event_payloads", total.Events, "attempt_bodies", total.Attempts,
-				"function_logs", total.Invocations, "older_than", cutoff)
 		}
 		t.Reset(every)
+	}
+}
+
+func (d *Dispatcher) purgePayloads() {
+	cutoff := d.cfg.Now().Add(-d.cfg.Retention)
+	var total outlet.Purged
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		p, err := d.store.PurgeExpired(ctx, cutoff, 1000)
+		cancel()
+		if err != nil {
+			d.log.Error("retention: deleting expired payloads failed", "err", err)
+			break
+		}
+		total.Events, total.Attempts, total.Invocations = total.Events+p.Events, total.Attempts+p.Attempts, total.Invocations+p.Invocations
+		if p.Events < 1000 && p.Attempts < 1000 && p.Invocations < 1000 {
+			break
+		}
+	}
+	if total != (outlet.Purged{}) {
+		d.log.Info("retention: deleted expired data", "event_payloads", total.Events, "attempt_bodies", total.Attempts,
+			"function_logs", total.Invocations, "older_than", cutoff)
+	}
+}
+
+func (d *Dispatcher) purgeAuditLog() {
+	cutoff := d.cfg.Now().Add(-d.cfg.AuditRetention)
+	total := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := d.store.PurgeAuditLog(ctx, cutoff, 1000)
+		cancel()
+		if err != nil {
+			d.log.Error("retention: deleting expired audit entries failed", "err", err)
+			break
+		}
+		if total += n; n < 1000 {
+			break
+		}
+	}
+	if total > 0 {
+		d.log.Info("retention: deleted expired audit entries", "audit_entries", total, "older_than", cutoff)
 	}
 }
 

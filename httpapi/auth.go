@@ -20,6 +20,7 @@ import (
 type caller struct {
 	admin    bool
 	tenantID string // set for tenant keys
+	keyID    string // the tenant key's id
 }
 
 // access says who may call a route.
@@ -114,7 +115,7 @@ func (a *authenticator) authenticate(r *http.Request) (caller, error) {
 	if err != nil {
 		return caller{}, err
 	}
-	return caller{tenantID: k.TenantID}, nil
+	return caller{tenantID: k.TenantID, keyID: k.ID}, nil
 }
 
 // lookup finds the key with the given hash, from the cache when it can. A

@@ -442,6 +442,9 @@ var specs = map[string]routeSpec{
 	"GET /v1/portal-sessions":                          {list: true, untimed: true, ok: 200},
 	"DELETE /v1/portal-sessions/{id}":                  {ok: 204},
 
+	"GET /v1/audit-log":                  {list: true, junk: auditJunk("tenant=a%20b", "tenant=%00"), ok: 200},
+	"GET /v1/tenants/{tenant}/audit-log": {list: true, junk: auditJunk(), ok: 200},
+
 	"GET /healthz":         {ok: 200},
 	"GET /readyz":          {ok: 200},
 	"GET /metrics":         {ok: 200},
@@ -764,11 +767,14 @@ func TestEveryRouteRefusesBadInput(t *testing.T) {
 					t.Errorf("%s %s with the tenant's key answered %d, want %d: %s", method, path, a.status, spec.ok, a.body)
 				}
 			}
+			entries := len(b.auditLog(t))
 			if a := b.do(t, req{method: method, path: path, auth: admin, body: spec.body}); a.status != spec.ok {
 				t.Errorf("%s %s rightly called answered %d, want %d: %s", method, path, a.status, spec.ok, a.body)
 			} else if a.status != http.StatusNoContent && !strings.HasPrefix(a.header.Get("Content-Type"), "application/json") {
 				t.Errorf("%s %s answered Content-Type %q", method, path, a.header.Get("Content-Type"))
 			}
+			// And what it changed is in the audit log, once.
+			b.wantAudited(t, route.Pattern, entries)
 		})
 	}
 }

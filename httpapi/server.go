@@ -77,6 +77,7 @@ type Server struct {
 	limits  *publishLimits
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	now     func() time.Time
 }
 
 // New builds the API.
@@ -113,6 +114,7 @@ func New(cfg Config) *Server {
 		auth:    newAuthenticator(cfg.AdminKey, cfg.Store, cfg.CacheTTL, cfg.Now, cfg.AuthFailureRate, cfg.AuthFailureBurst),
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
+		now:     cfg.Now,
 	}
 	s.portal = newSessionAuth(cfg.Store, s.auth, cfg.CacheTTL, cfg.Now, cfg.NoPortal)
 	types := &eventTypes{store: cfg.Store, ttl: cfg.CacheTTL, now: cfg.Now, entries: map[string]*typeEntry{}}
@@ -130,6 +132,7 @@ func New(cfg Config) *Server {
 	(&functionsAPI{store: cfg.Store, fns: cfg.Functions, maxima: cfg.FunctionMaxima, now: cfg.Now}).routes(s)
 	(&secretsAPI{store: cfg.Store, fns: cfg.Functions, now: cfg.Now}).routes(s)
 	(&portalSessionsAPI{store: cfg.Store, publicURL: cfg.PublicURL, off: cfg.NoPortal, now: cfg.Now}).routes(s)
+	(&auditAPI{store: cfg.Store}).routes(s)
 	(&healthAPI{ready: cfg.Ready}).routes(s)
 	(&openAPIDoc{}).routes(s)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
@@ -234,6 +237,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, acc access, h han
 			}
 			r = r.WithContext(context.WithValue(r.Context(), portalCallerKey{}, pc))
 		}
+		// The store records every change made with the request's context
+		// as this caller's, in the change's own transaction.
+		r = r.WithContext(outlet.WithActor(r.Context(), actorOf(c, pc, r, s.now())))
 	}
 	return h(w, r)
 }

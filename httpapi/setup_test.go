@@ -309,6 +309,7 @@ func (b *bundle) snapshot(t testing.TB) string {
 		EventTypes     []*outlet.EventType
 		Hooks          []*outlet.Hook
 		PortalSessions []*outlet.PortalSession // the operator's
+		AuditLog       []*outlet.AuditEntry
 	}
 	check := func(err error) {
 		t.Helper()
@@ -397,6 +398,7 @@ func (b *bundle) snapshot(t testing.TB) string {
 	check(err)
 	state.PortalSessions, _, err = b.store.ListPortalSessions(ctx, "", outlet.Page{Limit: outlet.MaxPageLimit})
 	check(err)
+	state.AuditLog = b.auditLog(t)
 	out, err := json.Marshal(state)
 	check(err)
 	return string(out)

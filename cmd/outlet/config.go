@@ -50,6 +50,7 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", c.MaxRetryAfter, "the longest a receiver's Retry-After header (on 429 or 503) may delay the next attempt")
 	fs.DurationVar(&c.DisableAfter, "disable-after", c.DisableAfter, "disable an endpoint after every attempt to it has failed for this long")
 	fs.DurationVar(&c.Retention, "retention", c.Retention, "delete event payloads and response bodies older than this (0 keeps them forever); delivery records stay")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "delete audit log entries older than this (0 keeps them forever)")
 	fs.Var((*byteSize)(&c.MaxEventSize), "max-event-size", "largest event data accepted by publish (e.g. 256KiB, 1MiB)")
 	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", c.StrictEventTypes, "refuse events whose type is not in the catalog")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "webhook attempts in flight at once on this node")
@@ -184,6 +185,8 @@ func (c *serveConfig) validate() error {
 		return fmt.Errorf("--poll-interval must be positive")
 	case c.Retention < 0:
 		return fmt.Errorf("--retention must be 0 (keep forever) or positive")
+	case c.AuditRetention < 0:
+		return fmt.Errorf("--audit-retention must be 0 (keep forever) or positive")
 	case c.MaxEventSize < 1 || c.MaxEventSize > 64<<20:
 		return fmt.Errorf("--max-event-size must be 1 byte to 64MiB")
 	case c.LogFormat != "text" && c.LogFormat != "json":

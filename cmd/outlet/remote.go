@@ -47,7 +47,7 @@ func addRemoteCommands(root *cobra.Command) {
 		newTenantsCmd(r), newAPIKeysCmd(r), newEventTypesCmd(r),
 		newEndpointsCmd(r), newEventsCmd(r), newDeliveriesCmd(r),
 		newHooksCmd(r), newFunctionsCmd(r), newSecretsCmd(r), newDevCmd(r),
-		newPortalCmd(r), newTypesCmd(r),
+		newPortalCmd(r), newTypesCmd(r), newAuditCmd(r),
 	)
 }
 

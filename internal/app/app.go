@@ -151,6 +151,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		FunctionWorkers:   cfg.FunctionMaxParallel,
 		FunctionTenantMax: cfg.FunctionConcurrency,
 		Retention:         cfg.Retention,
+		AuditRetention:    cfg.AuditRetention,
 		Policy:            policy,
 		Functions:         a.functions,
 		Logger:            log,

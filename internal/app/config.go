@@ -37,6 +37,7 @@ type Config struct {
 	MaxRetryAfter       time.Duration
 	DisableAfter        time.Duration
 	Retention           time.Duration
+	AuditRetention      time.Duration
 	MaxEventSize        int // bytes
 	StrictEventTypes    bool
 	Workers             int
@@ -97,6 +98,7 @@ func Defaults() Config {
 		MaxRetryAfter:        time.Hour,
 		DisableAfter:         120 * time.Hour,
 		Retention:            30 * 24 * time.Hour,
+		AuditRetention:       90 * 24 * time.Hour,
 		MaxEventSize:         256 << 10,
 		Workers:              64,
 		MaxHeld:              10000,
