@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,9 +40,18 @@ func TestADatabaseThatIsNotAPostgresURLIsRefusedNamingTheVariable(t *testing.T) 
 func TestMigrateBringsTheEmbeddedDatabaseUpToDateAndPrintsItsVersion(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	// The version is the number of the last migration.
+	files, err := filepath.Glob("../../sqlite/migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations in sqlite/migrations: %v", err)
+	}
+	var last int
+	if _, err := fmt.Sscanf(filepath.Base(slices.Max(files)), "%d_", &last); err != nil {
+		t.Fatalf("migration %s has no number: %v", slices.Max(files), err)
+	}
 	for _, tc := range []struct{ args, want string }{
-		{"", "schema version 5\n"},
-		{"--json", "{\"version\":5}\n"},
+		{"", fmt.Sprintf("schema version %d\n", last)},
+		{"--json", fmt.Sprintf("{\"version\":%d}\n", last)},
 	} {
 		var out strings.Builder
 		cmd := newRootCmd()
