@@ -54,10 +54,28 @@ func chromiumPath() string {
 	return ""
 }
 
-// browser is one Chromium with a fresh profile, closed when the test ends.
+// browser is the test's way into Chromium: one Chromium, with a fresh
+// profile, serves every test of the package (each person a browser context
+// of their own, so nothing is shared between them but the process), and
+// stops when the tests end.
 type browser struct {
 	t   *testing.T
 	ctx context.Context
+}
+
+var chromium struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chromium.cancel != nil {
+		chromium.cancel()
+	}
+	os.Exit(code)
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -67,29 +85,41 @@ func newBrowser(t *testing.T) *browser {
 		t.Skip("SKIPPED: no Chromium (/usr/bin/chromium or chromium on PATH), so the portal's browser tests can't run; " +
 			"install it with apt-get install -y chromium (.ci/run does)")
 	}
-	// Exactly these flags: on machines without the internet, Chromium's
-	// background connections (QUIC, component updates, sync) stall it.
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
+	chromium.once.Do(func() {
+		dir, err := os.MkdirTemp("", "outlet-portal-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		// Exactly these flags: on machines without the internet, Chromium's
+		// background connections (QUIC, component updates, sync) stall it.
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(path),
+			chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(dir),
+		)
+		ctx, cancel := chromedp.NewContext(alloc)
+		chromium.ctx = ctx
+		chromium.cancel = func() {
+			cancel()
+			cancelAlloc()
+			os.RemoveAll(dir)
+		}
+		if err := first(ctx); err != nil {
+			chromium.err = fmt.Errorf("starting %s: %w", path, err)
+		}
 	})
-	if err := first(ctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
 	}
-	return &browser{t: t, ctx: ctx}
+	return &browser{t: t, ctx: chromium.ctx}
 }
 
 // first runs the first actions on a chromedp context: they start Chromium

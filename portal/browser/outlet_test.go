@@ -3,6 +3,7 @@ package browser_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -98,9 +99,8 @@ type receiver struct {
 	status atomic.Int32
 	body   atomic.Value // string
 
-	mu   sync.Mutex
-	got  []received
-	news chan struct{}
+	mu  sync.Mutex
+	got []received
 }
 
 type received struct {
@@ -110,17 +110,13 @@ type received struct {
 
 func startReceiver(t *testing.T) *receiver {
 	t.Helper()
-	r := &receiver{news: make(chan struct{}, 100)}
+	r := &receiver{}
 	r.answer(http.StatusOK, `{"received":true}`)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.got = append(r.got, received{header: req.Header.Clone(), body: string(b)})
 		r.mu.Unlock()
-		select {
-		case r.news <- struct{}{}:
-		default:
-		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Receiver", "acme-billing")
 		w.WriteHeader(int(r.status.Load()))
@@ -159,7 +155,7 @@ func startHost(t *testing.T) *host {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, `<!doctype html><html><head><title>Acme Platform — settings</title></head><body>
 <h1>Settings · Webhooks</h1>
-<iframe id="portal" src="`+h.src.Load().(string)+`" title="Webhooks and functions" width="1000" height="760"></iframe>
+<iframe id="portal" src="`+html.EscapeString(h.src.Load().(string))+`" title="Webhooks and functions" width="1000" height="760"></iframe>
 </body></html>`)
 	}))
 	t.Cleanup(srv.Close)
