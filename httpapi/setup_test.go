@@ -11,10 +11,12 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/openapicheck"
 )
 
 const adminKey = "olk_admin_httpapi_test_0123456789"
@@ -203,7 +205,22 @@ func (b *bundle) do(t testing.TB, r req) answer {
 	}
 	a := answer{status: resp.StatusCode, header: resp.Header, body: got}
 	b.checkNoSecret(t, r, a)
+	checkOpenAPI(t, hr, []byte(r.body), resp, got)
 	return a
+}
+
+var openAPIChecker = sync.OnceValues(openapicheck.New)
+
+// checkOpenAPI fails the test if an exchange departs from docs/openapi.yaml.
+func checkOpenAPI(t testing.TB, r *http.Request, reqBody []byte, resp *http.Response, respBody []byte) {
+	t.Helper()
+	c, err := openAPIChecker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problem := c.Check(r, reqBody, resp, respBody); problem != "" {
+		t.Errorf("docs/openapi.yaml: %s", problem)
+	}
 }
 
 // checkNoSecret fails the test if an answer holds the value of acme's

@@ -43,7 +43,7 @@ func (a *tenantsAPI) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.now()
-	t := &outlet.Tenant{ID: req.ID, Metadata: req.Metadata, CreatedAt: now, UpdatedAt: now}
+	t := &outlet.Tenant{ID: req.ID, Metadata: req.Metadata, AllowedHosts: []string{}, CreatedAt: now, UpdatedAt: now}
 	if req.Name != nil {
 		t.Name = *req.Name
 	}
@@ -54,7 +54,7 @@ func (a *tenantsAPI) create(w http.ResponseWriter, r *http.Request) error {
 		t.PublishRateLimit = *req.PublishRateLimit
 	}
 	if req.AllowedHosts != nil {
-		t.AllowedHosts = *req.AllowedHosts
+		t.AllowedHosts = orEmpty(*req.AllowedHosts)
 	}
 	if req.ID == "" {
 		return outlet.Errorf(outlet.EINVALID, "id is required: the platform's own identifier for this customer, e.g. \"acme\"")

@@ -752,7 +752,8 @@ func (p *page) paste(s sel, text string) {
 
 // evalMain runs expr in the page's own scripts' world (not an isolated one)
 // and decodes its result: for what only the page's globals or origin have,
-// such as its cookies for fetch.
+// such as its cookies for fetch. In frame mode it runs in an isolated world
+// of the frame: the frame's origin and cookies, not its scripts' globals.
 func (p *page) evalMain(expr string, out any) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, wait)

@@ -153,10 +153,13 @@ func startHost(t *testing.T) *host {
 	h.src.Store("about:blank")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, `<!doctype html><html><head><title>Acme Platform — settings</title></head><body>
+		io.WriteString(w, `<!doctype html><html><head><title>Acme Platform — settings</title>
+<style>body{margin:0;font:15px system-ui,sans-serif;background:#f1f5f9;color:#0f172a}header{background:#0f172a;color:#fff;padding:12px 24px;font-weight:600}
+main{padding:8px 24px}h1{font-size:20px}iframe{border:1px solid #cbd5e1;border-radius:8px;background:#fff}</style></head><body>
+<header>Acme Platform</header><main>
 <h1>Settings · Webhooks</h1>
 <iframe id="portal" src="`+html.EscapeString(h.src.Load().(string))+`" title="Webhooks and functions" width="1000" height="760"></iframe>
-</body></html>`)
+</main></body></html>`)
 	}))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL

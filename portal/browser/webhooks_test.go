@@ -74,10 +74,10 @@ func TestACustomerCreatesAnEndpointFromTheCatalogSeesTheTestEventDeliveredAndRet
 	if portal.checked(field("Every event type, including ones added later")) || portal.checked(field("customer.created")) {
 		t.Error("choosing invoice.paid in the picker left every type or customer.created chosen")
 	}
-	portal.shot("endpoint-new")
 	portal.click(button("Create endpoint"))
 	portal.see("Endpoint created.")
 	portal.waitFor(heading(rcv.url + "/hooks/outlet"))
+	e.page.shot("portal-embedded")
 
 	eps, err := o.api.Endpoints.List(o.admin, "acme", client.ListOptions{})
 	o.must(err)
@@ -116,7 +116,6 @@ func TestACustomerCreatesAnEndpointFromTheCatalogSeesTheTestEventDeliveredAndRet
 	portal.click(button("Response"))
 	portal.see("x-receiver acme-billing", `{ "received": true }`)
 	portal.see("webhook-id", webhookID)
-	portal.shot("delivery")
 
 	// The receiver breaks; the customer retries from the page.
 	rcv.answer(http.StatusServiceUnavailable, `{"error":"maintenance"}`)
