@@ -182,6 +182,7 @@ function Workbench(props: WorkbenchProps) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [code, setCode] = useState<string | null>(null); // the editor's text, as last typed
   const [wasm, setWasm] = useState<{ name: string; base64: string; size: number } | null>(null);
+  const [wasmSeq, setWasmSeq] = useState(0);
   const [deploying, setDeploying] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [versionsSeq, setVersionsSeq] = useState(0);
@@ -269,7 +270,11 @@ function Workbench(props: WorkbenchProps) {
         setOutcome({ kind: "same", text: `No change: v${got.version} is active and already runs exactly this.` });
       } else {
         setOutcome({ kind: "ok", text: `Deployed v${got.version}${fn ? "" : ": the function is created"}. It is active now.` });
+      }
+      if (body.wasm) {
+        // The module is deployed (or was already): a fresh file field.
         setWasm(null);
+        setWasmSeq((n) => n + 1);
       }
       setVersionsSeq((n) => n + 1);
       props.reload();
@@ -363,7 +368,7 @@ function Workbench(props: WorkbenchProps) {
 
       <Panel id="code" tab={tab}>
         {isWasm ? (
-          <WasmPanel version={v ?? null} file={wasm} onFile={setWasm} canWrite={canWrite} />
+          <WasmPanel key={wasmSeq} version={v ?? null} file={wasm} onFile={setWasm} canWrite={canWrite} />
         ) : (
           <CodePanel
             name={name}
@@ -512,8 +517,14 @@ function CodePanel(props: {
           </select>
         </label>
         <span class="muted small">
-          Ctrl-Space completes (<code>event.</code>, <code>ctx.</code>, <code>ctx.secrets.</code>), Ctrl-F searches, Ctrl-S deploys; Esc then Tab
-          leaves the editor.
+          {props.canWrite ? (
+            <>
+              Ctrl-Space completes (<code>event.</code>, <code>ctx.</code>, <code>ctx.secrets.</code>), Ctrl-F searches, Ctrl-S deploys; Esc then
+              Tab leaves the editor.
+            </>
+          ) : (
+            "Ctrl-F searches; Esc then Tab leaves the editor."
+          )}
         </span>
       </div>
       <div class="code-editor" ref={host} />
