@@ -56,6 +56,13 @@ portal-check: ## Fail if the committed portal/dist isn't what portal/web builds 
 	cd $(PORTAL_WEB) && npm run --silent typecheck
 	$(GO) run ./portal/build -check
 
+# The examples' npm packages come from the npm registry once; their smoke
+# tests (in make test) install them from npm's cache, offline.
+.PHONY: examples
+examples: ## Install the examples' npm packages (npm ci in examples/receiver-node and examples/functions), which their tests need
+	cd examples/receiver-node && npm ci --no-audit --no-fund
+	cd examples/functions && npm ci --no-audit --no-fund
+
 .PHONY: docs
 docs: ## Regenerate docs/configuration.md from the flags
 	$(GO) run ./cmd/outlet config-docs > docs/configuration.md
