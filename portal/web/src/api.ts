@@ -481,6 +481,11 @@ export class TenantClient {
   testFunction(name: string, body: { event?: { type: string; data: unknown }; input?: unknown; version?: number; hook?: string }) {
     return this.send<TestResult>("POST", `/functions/${enc(name)}/test`, body);
   }
+  // The TypeScript declarations Outlet makes from the catalog's schemas and
+  // the tenant's secret names (what `outlet types` writes).
+  functionTypes() {
+    return this.get<FunctionTypes>("/function-types");
+  }
   // Newest first with a cursor, or oldest first after an invocation (to follow).
   functionLogs(name: string, q: { cursor?: string; after?: string; limit?: number }) {
     return this.get<Page<Invocation>>(`/functions/${enc(name)}/logs`, q);
@@ -558,4 +563,13 @@ export async function all<T>(next: (cursor?: string) => Promise<Page<T>>, maxPag
     cursor = page.next_cursor;
   }
   return out;
+}
+
+// GET …/function-types: TypeScript, as text, for the tenant's functions.
+export interface FunctionTypes {
+  declarations: string;
+  globals: string;
+  context: string;
+  events: Record<string, string>;
+  hooks: Record<string, { input: string; output: string }>;
 }

@@ -7,7 +7,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError, type Deploy, type EventType, type FunctionLimits, type FunctionVersion, type OutletFunction, type TenantClient, type TenantHook } from "./api";
+import { ApiError, type Deploy, type EventType, type FunctionLimits, type FunctionTypes, type FunctionVersion, type OutletFunction, type TenantClient, type TenantHook } from "./api";
 import { createEditor, type Editor, type Language } from "./code-editor";
 import { type Binding, inputSchema, type Scope } from "./completions";
 import { matchEventType } from "./event-types";
@@ -25,6 +25,8 @@ export interface Catalog {
   types: EventType[];
   hooks: TenantHook[];
   secrets: string[];
+  // Outlet's TypeScript declarations, for templates; null if unavailable.
+  code: FunctionTypes | null;
 }
 
 // The catalog and the secrets' names, for completions, templates, the test
@@ -33,12 +35,13 @@ export interface Catalog {
 function useCatalog(t: TenantClient) {
   const { session } = usePortal();
   return useLoad(async (): Promise<Catalog> => {
-    const [types, hooks, secrets] = await Promise.all([
+    const [types, hooks, secrets, code] = await Promise.all([
       t.listEventTypes().then((p) => p.data),
       t.listHooks().then((p) => p.data),
       hasFeature(session, "secrets") ? t.listSecrets().then((p) => p.data.map((s) => s.name), () => []) : Promise.resolve([]),
+      t.functionTypes().catch(() => null),
     ]);
-    return { types, hooks, secrets };
+    return { types, hooks, secrets, code };
   }, [t.id]);
 }
 
@@ -221,7 +224,7 @@ function Workbench(props: WorkbenchProps) {
         hooks: start.kind === "hook" ? [start.name] : [],
         limits: {},
       });
-      setCode(runtime === "wasm" ? "" : template(start, runtime));
+      setCode(runtime === "wasm" ? "" : template(start, runtime, catalog?.code ?? null));
     }
   }, [active.data]);
 
@@ -386,7 +389,7 @@ function Workbench(props: WorkbenchProps) {
               setStart(s);
               setDraft({ ...draft, runtime: r, events: s.kind === "event" ? [s.name] : [], hooks: s.kind === "hook" ? [s.name] : [] });
               if (r !== "wasm") {
-                const text = template(s, r);
+                const text = template(s, r, catalog?.code ?? null);
                 setCode(text);
                 editor.current?.setText(text);
                 editor.current?.setLanguage(r);

@@ -1,6 +1,7 @@
 // Reading the catalog's JSON Schemas for the function editor: the
-// properties a value has (for completions), a value that fits (to prefill a
-// test's input), and a TypeScript type (for templates). Schemas are the
+// properties a value has (for completions) and a value that fits (to
+// prefill a test's input). (Templates' TypeScript types come from Outlet's
+// own declarations, GET …/function-types.) Schemas are the
 // platform's, so anything goes: every walk is bounded, and what a schema
 // doesn't say is simply not offered.
 
@@ -212,39 +213,4 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 export function isIdentifier(s: string): boolean {
   return IDENT.test(s);
-}
-
-// tsType writes a schema as a TypeScript type, for a template's interfaces.
-export function tsType(schema: unknown, root?: unknown, indent = ""): string {
-  return ts(node(schema, root), indent, 0);
-}
-
-function ts(nodes: Node[], indent: string, depth: number): string {
-  const all = flatten(nodes);
-  if (!all.length || depth > 6) return "unknown";
-  const props = properties(nodes);
-  const name = typeName(nodes);
-  if (props.length) {
-    const required = new Set<string>();
-    for (const n of all) if (Array.isArray(n.schema.required)) for (const r of n.schema.required) if (typeof r === "string") required.add(r);
-    const inner = indent + "  ";
-    const lines = props.map((p) => {
-      const d = description(p.nodes);
-      const key = isIdentifier(p.name) ? p.name : JSON.stringify(p.name);
-      const doc = d ? `${inner}/** ${d.replace(/\*\//g, "* /").replace(/\s+/g, " ")} */\n` : "";
-      return `${doc}${inner}${key}${required.has(p.name) ? "" : "?"}: ${ts(p.nodes, inner, depth + 1)};`;
-    });
-    return `{\n${lines.join("\n")}\n${indent}}`;
-  }
-  if (!name) return "unknown";
-  return name
-    .split(" | ")
-    .map((t) => {
-      if (t === "array") return `${ts(member(all, "[]"), indent, depth + 1)}[]`;
-      if (t.endsWith("[]")) return `${ts(member(all, "[]"), indent, depth + 1)}[]`;
-      if (t === "object") return "Record<string, unknown>";
-      if (t === "…") return "unknown";
-      return t;
-    })
-    .join(" | ");
 }

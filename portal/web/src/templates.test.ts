@@ -1,5 +1,6 @@
 import { locate, offset } from "./deploy-errors";
-import { sampleOf, tsType } from "./schema";
+import type { FunctionTypes } from "./api";
+import { sampleOf } from "./schema";
 import { template, typeNameOf } from "./templates";
 import { done, eq, test } from "./testing";
 
@@ -38,24 +39,6 @@ const schema = {
   $defs: { C: { type: "object", properties: { email: { type: "string", format: "email" } } } },
 };
 
-test("a schema becomes a TypeScript type, optional where not required", () => {
-  eq(
-    tsType(schema),
-    `{
-  /** The invoice's id. */
-  invoice: string;
-  amount: number;
-  status?: "paid" | "void";
-  tags?: string[];
-  customer?: {
-    email?: string;
-  };
-}`,
-  );
-  eq(tsType({ type: ["string", "null"] }), "string | null");
-  eq(tsType({}), "unknown");
-});
-
 test("a sample is made from a schema when the catalog has none", () => {
   eq(sampleOf(schema), { invoice: "", amount: 0, status: "paid", tags: [""], customer: { email: "someone@example.com" } });
   eq(sampleOf({ type: "object", properties: { n: { type: "number", default: 5 } } }), { n: 5 });
@@ -69,21 +52,37 @@ test("type names come from catalog names", () => {
   eq(typeNameOf("9lives", "Data"), "Data");
 });
 
-test("an event template types the event's data and shows its sample", () => {
-  const code = template({ kind: "event", name: "invoice.paid", schema, sample: { invoice: "in_1", amount: 4200 } }, "typescript");
-  for (const want of ["type InvoicePaid = {", "data: InvoicePaid;", "interface Context", '//       "amount": 4200', "export default async function (event: InvoicePaidEvent, ctx: Context)"]) {
+// As GET …/function-types answers (tstypes in Go makes them; its tests check
+// them with tsc).
+const types: FunctionTypes = {
+  declarations: "",
+  globals: "",
+  context: "interface Context {\n  secrets: {\n    readonly STRIPE_KEY?: string;\n    readonly [name: string]: string | undefined;\n  };\n}\n",
+  events: { "invoice.paid": '{\n  type: "invoice.paid";\n  timestamp: string;\n  data: {\n    amount: number;\n  };\n}' },
+  hooks: { "checkout.discount": { input: "{\n  total?: number;\n}", output: "{\n  discount: number;\n}" } },
+};
+
+test("an event template types the event with Outlet's declarations and shows its sample", () => {
+  const code = template({ kind: "event", name: "invoice.paid", schema, sample: { invoice: "in_1", amount: 4200 } }, "typescript", types);
+  for (const want of ['type InvoicePaidEvent = {\n  type: "invoice.paid";', "readonly STRIPE_KEY?: string;", '//       "amount": 4200', "export default async function (event: InvoicePaidEvent, ctx: Context)"]) {
     if (!code.includes(want)) throw new Error(`the template lacks ${JSON.stringify(want)}:\n${code}`);
   }
   const js = template({ kind: "event", name: "invoice.paid", schema, sample: null }, "javascript");
   if (!js.includes("export default async function (event, ctx)") || js.includes("interface")) throw new Error(js);
 });
 
+test("without Outlet's declarations a template still compiles, with what it can't know unknown", () => {
+  const code = template({ kind: "event", name: "invoice.paid", schema, sample: null }, "typescript", null);
+  if (!code.includes("type InvoicePaidEvent = { type: string; timestamp: string; data: unknown };") || !code.includes("interface Context")) throw new Error(code);
+});
+
 test("a hook template takes the input and returns an answer of the output schema", () => {
   const code = template(
     { kind: "hook", name: "checkout.discount", description: "Adjust a cart.", input_schema: { type: "object", properties: { total: { type: "number" } } }, output_schema: { type: "object", required: ["discount"], properties: { discount: { type: "number" } } } },
     "typescript",
+    types,
   );
-  for (const want of ["Serves the checkout.discount hook: Adjust a cart.", "type CheckoutDiscountInput = {", "Promise<CheckoutDiscountOutput>", 'const output: CheckoutDiscountOutput = {\n    "discount": 0\n  };']) {
+  for (const want of ["Serves the checkout.discount hook: Adjust a cart.", "type CheckoutDiscountInput = {\n  total?: number;\n}", "type CheckoutDiscountOutput = {\n  discount: number;\n}", "Promise<CheckoutDiscountOutput>", 'const output: CheckoutDiscountOutput = {\n    "discount": 0\n  };']) {
     if (!code.includes(want)) throw new Error(`the template lacks ${JSON.stringify(want)}:\n${code}`);
   }
 });

@@ -1,8 +1,11 @@
 // Starting points for a new function: one per event type and per hook of
-// the catalog, typed from its JSON Schema (TypeScript) and showing its
-// sample, so the first deploy already reads the right fields.
+// the catalog, showing its sample and, in TypeScript, typed with the
+// declarations Outlet makes from the catalog's JSON Schemas (the same that
+// `outlet types` writes, from GET …/function-types), so the first deploy
+// already reads the right fields.
 
-import { isIdentifier, sampleOf, tsType } from "./schema";
+import type { FunctionTypes } from "./api";
+import { isIdentifier, sampleOf } from "./schema";
 
 export type Runtime = "typescript" | "javascript";
 
@@ -11,7 +14,11 @@ export type Start =
   | { kind: "event"; name: string; schema: unknown; sample: unknown }
   | { kind: "hook"; name: string; description: string; input_schema: unknown; output_schema: unknown };
 
-const contextTS = `// What ctx holds (docs/functions.md).
+// contextOf is the Context interface, with the tenant's secret names when
+// Outlet's declarations are at hand.
+function contextOf(types: FunctionTypes | null): string {
+  if (types?.context) return types.context;
+  return `// What ctx holds (docs/functions.md).
 interface Context {
   secrets: Readonly<Record<string, string | undefined>>;
   function: { name: string; version: number };
@@ -24,6 +31,7 @@ interface Context {
   test?: boolean; // in a test run
 }
 `;
+}
 
 // typeNameOf makes a TypeScript name from a catalog name: invoice.paid →
 // InvoicePaid.
@@ -48,8 +56,9 @@ export function eventSample(schema: unknown, sample: unknown): unknown {
   return sample !== undefined && sample !== null ? sample : sampleOf(schema);
 }
 
-export function template(start: Start, runtime: Runtime): string {
+export function template(start: Start, runtime: Runtime, types: FunctionTypes | null = null): string {
   const ts = runtime === "typescript";
+  const contextTS = contextOf(types);
   switch (start.kind) {
     case "blank":
       return ts
@@ -85,13 +94,7 @@ export default async function (event, ctx) {
 `;
       }
       return `${head}
-type ${data} = ${tsType(start.schema ?? {}, undefined)};
-
-interface ${data}Event {
-  type: string;
-  timestamp: string;
-  data: ${data};
-}
+type ${data}Event = ${types?.events[start.name] ?? "{ type: string; timestamp: string; data: unknown }"};
 
 ${contextTS}
 export default async function (event: ${data}Event, ctx: Context) {
@@ -120,8 +123,8 @@ ${body}
 `;
       }
       return `${head}
-type ${base}Input = ${tsType(start.input_schema ?? {}, undefined)};
-${hasOutput ? `\ntype ${base}Output = ${tsType(start.output_schema, undefined)};\n` : ""}
+type ${base}Input = ${types?.hooks[start.name]?.input ?? "unknown"};
+${hasOutput ? `\ntype ${base}Output = ${types?.hooks[start.name]?.output ?? "unknown"};\n` : ""}
 ${contextTS}
 export default async function (input: ${base}Input, ctx: Context): Promise<${hasOutput ? base + "Output" : base + "Input"}> {
   console.log("serving", ctx.hook);
