@@ -23,6 +23,17 @@ type Event struct {
 	// PayloadHash identifies the content, so that a repeated publish with the
 	// same idempotency key but different content can be refused.
 	PayloadHash []byte `json:"-"`
+	// Trace is the trace context the event was published in, kept with it
+	// so that its deliveries, whenever and wherever they are made, carry
+	// the publish's trace on to receivers.
+	Trace TraceContext `json:"-"`
+}
+
+// TraceContext is a W3C Trace Context: the values of the traceparent and
+// tracestate headers. Empty when the publish was in no trace.
+type TraceContext struct {
+	Parent string // "00-<trace id>-<span id>-<flags>"
+	State  string // vendors' entries; often empty
 }
 
 // UnmarshalJSON reads data of JSON null (a payload deleted by retention) as

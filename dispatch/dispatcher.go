@@ -11,10 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/groupcommit"
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 // Store is what the dispatcher needs of the store.
@@ -58,6 +61,9 @@ type Config struct {
 	Now               func() time.Time
 	Logger            *slog.Logger
 	Metrics           *metrics.Metrics
+	// TracerProvider makes a span of every publish and every attempt; nil:
+	// none, though a publish's trace context still reaches receivers.
+	TracerProvider trace.TracerProvider
 }
 
 func (c *Config) defaults() {
@@ -111,6 +117,7 @@ type Dispatcher struct {
 	store  Store
 	sender *Sender
 	log    *slog.Logger
+	tracer trace.Tracer
 
 	sched    *scheduler                     // webhooks, for the Workers
 	fnSched  *scheduler                     // deliveries to functions, for the FunctionWorkers
@@ -141,6 +148,7 @@ func New(store Store, cfg Config) *Dispatcher {
 		store:        store,
 		sender:       NewSender(cfg.Policy, cfg.AttemptTimeout, cfg.Now, cfg.Logger),
 		log:          cfg.Logger,
+		tracer:       tracing.Tracer(cfg.TracerProvider, "dispatch"),
 		wake:         make(chan struct{}, 1),
 		stopClaiming: make(chan struct{}),
 		pollDone:     make(chan struct{}),

@@ -4,16 +4,31 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 // Publish stores an event and its deliveries durably, and starts delivering
 // them from this node. It returns once the event is committed. The
 // deliveries are claimed for this node while it has room to hold them;
 // beyond that they wait in the store for the poller.
-func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishOutcome, error) {
+//
+// The event keeps the trace context of the publish's span (or, with tracing
+// off, the one ctx came with), so that its deliveries carry it on.
+func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (_ outlet.PublishOutcome, err error) {
 	if d.stopped.Load() {
 		return outlet.PublishOutcome{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
+	}
+	ctx, span := d.tracer.Start(ctx, "publish", trace.WithSpanKind(trace.SpanKindProducer))
+	defer span.End()
+	ev.Trace = tracing.Of(ctx)
+	if span.IsRecording() {
+		span.SetAttributes(tracing.Tenant.String(ev.TenantID), tracing.EventType.String(ev.Type))
+		defer func() { endPublish(span, ev, err) }()
 	}
 	now := d.cfg.Now()
 	req := &outlet.PublishRequest{Event: ev, Hold: d.sched.holds(ev.TenantID, now)}
@@ -30,6 +45,10 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 	if r.Err != nil {
 		return r, r.Err
 	}
+	if span.IsRecording() {
+		// A replay answers with the event stored first, under its own id.
+		span.SetAttributes(tracing.EventID.String(r.Event.ID), tracing.Deliveries.Int(r.Deliveries), tracing.Replayed.Bool(r.Replayed))
+	}
 	d.enqueue(r.Claims)
 	if r.DueNow > 0 {
 		d.nudge() // some wait in the store, due: ordered, or beyond what this node holds
@@ -38,6 +57,13 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.Publ
 		d.cfg.Metrics.EventsPublished.Inc()
 	}
 	return r, nil
+}
+
+func endPublish(span trace.Span, ev *outlet.Event, err error) {
+	if err != nil {
+		span.SetAttributes(tracing.EventID.String(ev.ID), semconv.ErrorTypeKey.String(outlet.ErrorCode(err)))
+		span.SetStatus(codes.Error, "")
+	}
 }
 
 // Retry makes one more attempt of a delivery now, from this node.

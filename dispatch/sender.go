@@ -13,8 +13,12 @@ import (
 	"strings"
 	"time"
 
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/netguard"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 // UserAgent identifies Outlet to receivers.
@@ -101,11 +105,22 @@ func (s *Sender) Send(ctx context.Context, c *outlet.Claim, trigger outlet.Attem
 	req.Header["webhook-id"] = []string{ev.ID}
 	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(ts, 10)}
 	req.Header["webhook-signature"] = []string{sig}
+	// The attempt's span (the publish's trace, with tracing off) is the
+	// receiver's parent.
+	tracing.Inject(ctx, req.Header)
+	span := trace.SpanFromContext(ctx)
+	if span.IsRecording() {
+		// The host alone: a URL's path or query may hold a token.
+		span.SetAttributes(semconv.HTTPRequestMethodPost, semconv.ServerAddress(req.URL.Hostname()))
+	}
 
 	resp, err := s.client.Do(req)
 	if err != nil {
 		a.DurationMs = s.now().Sub(start).Milliseconds()
 		a.Error = describeError(err, s.timeout)
+		if span.IsRecording() {
+			span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+		}
 		var unreachable *netguard.UnreachableError
 		if errors.As(err, &unreachable) {
 			logUnreachable(s.log, unreachable, "webhook attempt", "tenant", ep.TenantID, "endpoint", ep.ID, "delivery", c.Delivery.ID)
@@ -119,6 +134,12 @@ func (s *Sender) Send(ctx context.Context, c *outlet.Claim, trigger outlet.Attem
 	a.ResponseBody, a.ResponseTruncated = strings.ToValidUTF8(string(b), "\uFFFD"), truncated
 	a.ResponseHeaders = flattenHeaders(resp.Header)
 	a.Succeeded = resp.StatusCode >= 200 && resp.StatusCode < 300
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+		if !a.Succeeded {
+			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
+		}
+	}
 	switch {
 	case a.Succeeded:
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
@@ -198,6 +219,18 @@ func logUnreachable(log *slog.Logger, u *netguard.UnreachableError, what string,
 		level, msg = slog.LevelWarn, what+" refused by the network policy"
 	}
 	log.Log(context.Background(), level, msg, append(attrs, "host", u.Host, "detail", u.Detail)...)
+}
+
+// errorType names a transport error for a span's error.type.
+func errorType(err error) string {
+	var unreachable *netguard.UnreachableError
+	switch {
+	case errors.As(err, &unreachable):
+		return "unreachable"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "connection_failed"
 }
 
 // describeError turns a transport error into one line a receiver's developer

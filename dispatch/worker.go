@@ -4,7 +4,12 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 // work makes attempts of the claims s hands out until shutdown.
@@ -78,11 +83,13 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 		d.record(o)
 		return
 	}
+	ctx, span := d.startAttempt(c, trigger)
+	defer span.End()
 	var res Result
 	if c.Delivery.Target.Type == outlet.TargetFunction {
-		res = d.runFunction(c, trigger)
+		res = d.runFunction(ctx, c, trigger)
 	} else {
-		res = d.sender.Send(d.attemptCtx, c, trigger)
+		res = d.sender.Send(ctx, c, trigger)
 		o.EndpointID = c.Endpoint.ID
 		v = verdictOf(res.Attempt)
 	}
@@ -90,6 +97,9 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 		v = untried // cut short by shutdown: not the receiver's failure
 		d.giveBack(c)
 		return
+	}
+	if !res.Attempt.Succeeded {
+		span.SetStatus(codes.Error, "")
 	}
 	o.Attempt = res.Attempt
 	o.Status, o.NextAttemptAt = d.cfg.Retry.Next(c.Delivery, c.Delivery.Attempts+1, res.Attempt.Succeeded, res.RetryAfter, d.cfg.Now())
@@ -103,16 +113,38 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 	d.record(o)
 }
 
+// startAttempt starts the span of an attempt, a child of the span the event
+// was published in: so the attempt, made on whichever node and however
+// long after, is in the publish's trace, and so is the receiver's handling
+// of it (the span's context goes to the receiver as its traceparent).
+func (d *Dispatcher) startAttempt(c *outlet.Claim, trigger outlet.AttemptTrigger) (context.Context, trace.Span) {
+	kind := trace.SpanKindClient
+	if c.Delivery.Target.Type == outlet.TargetFunction {
+		kind = trace.SpanKindInternal
+	}
+	ctx, span := d.tracer.Start(tracing.Resume(d.attemptCtx, c.Event.Trace), "deliver", trace.WithSpanKind(kind))
+	if span.IsRecording() {
+		dl := c.Delivery
+		target := tracing.EndpointID.String(dl.Target.ID)
+		if dl.Target.Type == outlet.TargetFunction {
+			target = tracing.Function.String(dl.Target.ID)
+		}
+		span.SetAttributes(tracing.Tenant.String(dl.TenantID), tracing.EventID.String(dl.EventID), tracing.EventType.String(dl.EventType),
+			tracing.DeliveryID.String(dl.ID), tracing.Attempt.Int(dl.Attempts+1), tracing.Trigger.String(string(trigger)), target)
+	}
+	return ctx, span
+}
+
 // runFunction makes one attempt of a delivery to a function: one run of its
 // active version on the event.
-func (d *Dispatcher) runFunction(c *outlet.Claim, trigger outlet.AttemptTrigger) Result {
+func (d *Dispatcher) runFunction(ctx context.Context, c *outlet.Claim, trigger outlet.AttemptTrigger) Result {
 	start := d.cfg.Now()
 	a := &outlet.Attempt{DeliveryID: c.Delivery.ID, Trigger: trigger, URL: "function:" + c.Delivery.Target.ID, StartedAt: start}
 	if d.cfg.Functions == nil {
 		a.Error = "functions are not enabled on this node"
 		return Result{Attempt: a}
 	}
-	run := d.cfg.Functions.RunEvent(d.attemptCtx, EventRun{TenantID: c.Delivery.TenantID, Function: c.Delivery.Target.ID,
+	run := d.cfg.Functions.RunEvent(ctx, EventRun{TenantID: c.Delivery.TenantID, Function: c.Delivery.Target.ID,
 		EventID: c.Event.ID, DeliveryID: c.Delivery.ID, Attempt: c.Delivery.Attempts + 1, Body: c.Event.Body()})
 	a.DurationMs = run.Duration.Milliseconds()
 	a.FunctionVersion, a.Logs = run.Version, run.Logs
@@ -120,6 +152,9 @@ func (d *Dispatcher) runFunction(c *outlet.Claim, trigger outlet.AttemptTrigger)
 	a.Succeeded = run.ErrCode == ""
 	if !a.Succeeded {
 		a.Error = run.ErrCode + ": " + run.ErrMsg
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(semconv.ErrorTypeKey.String(run.ErrCode))
+		}
 	}
 	return Result{Attempt: a}
 }

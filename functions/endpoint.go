@@ -13,9 +13,14 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/dispatch"
 	"github.com/outlethq/outlet/internal/netguard"
+	"github.com/outlethq/outlet/internal/tracing"
 	"github.com/outlethq/outlet/sandbox"
 )
 
@@ -38,7 +43,17 @@ func syncClient(policy netguard.Policy) *http.Client {
 
 // callEndpoint posts the hook's input to the tenant's sync endpoint, signed
 // as webhooks are, and takes its JSON answer as the output.
-func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, input json.RawMessage, timeoutMs int) (json.RawMessage, *sandbox.Error) {
+func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, input json.RawMessage, timeoutMs int) (_ json.RawMessage, ferr *sandbox.Error) {
+	ctx, span := s.tracer.Start(ctx, "hook.endpoint", trace.WithSpanKind(trace.SpanKindClient))
+	defer func() {
+		if ferr != nil {
+			if span.IsRecording() {
+				span.SetAttributes(semconv.ErrorTypeKey.String(ferr.Code))
+			}
+			span.SetStatus(codes.Error, "")
+		}
+		span.End()
+	}()
 	id := outlet.NewID("hkc_")
 	now := time.Now()
 	sig, err := dispatch.Sign([]string{ep.Secret}, id, now.Unix(), input)
@@ -58,6 +73,12 @@ func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, inp
 	req.Header["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
 	req.Header["webhook-signature"] = []string{sig}
 	req.Header["outlet-hook"] = []string{ep.Hook}
+	tracing.Inject(ctx, req.Header)
+	if span.IsRecording() {
+		// The host alone: a URL's path or query may hold a token.
+		span.SetAttributes(tracing.Tenant.String(ep.TenantID), tracing.Hook.String(ep.Hook), semconv.HTTPRequestMethodPost,
+			semconv.ServerAddress(req.URL.Hostname()))
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// A refused address and a name that doesn't resolve read the same
@@ -81,6 +102,9 @@ func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, inp
 		return nil, &sandbox.Error{Code: sandbox.CodeRuntimeError, Message: "calling the endpoint failed: " + err.Error()}
 	}
 	defer resp.Body.Close()
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEndpointAnswer+1))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

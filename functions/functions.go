@@ -14,12 +14,18 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/groupcommit"
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/schema"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/internal/tracing"
 	"github.com/outlethq/outlet/internal/usage"
 	"github.com/outlethq/outlet/sandbox"
 )
@@ -61,7 +67,10 @@ type Config struct {
 	Meter   *usage.Meter
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
-	Now     func() time.Time
+	// TracerProvider makes a span of every hook invocation and function
+	// run; nil: none.
+	TracerProvider trace.TracerProvider
+	Now            func() time.Time
 }
 
 // Service runs functions. It is safe for concurrent use.
@@ -74,6 +83,7 @@ type Service struct {
 	client  *http.Client // for sync endpoints
 	logs    *groupcommit.Batcher[*outlet.Invocation]
 	meter   *usage.Meter
+	tracer  trace.Tracer
 
 	hooks    *ttlCache[string, *hookDef]
 	bindings *ttlCache[bindingKey, *binding]
@@ -127,6 +137,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		cfg: cfg, store: cfg.Store, sandbox: cfg.Sandbox, log: cfg.Logger, metrics: cfg.Metrics,
 		client:   syncClient(cfg.Policy),
+		tracer:   tracing.Tracer(cfg.TracerProvider, "functions"),
 		hooks:    newTTLCache[string, *hookDef](cfg.CacheTTL),
 		bindings: newTTLCache[bindingKey, *binding](cfg.CacheTTL),
 		active:   newTTLCache[bindingKey, *outlet.FunctionVersion](cfg.CacheTTL),
@@ -323,7 +334,9 @@ func Sandboxed(v *outlet.FunctionVersion) sandbox.Function {
 // run runs one function and keeps its log.
 func (s *Service) run(ctx context.Context, c sandbox.Call, trigger outlet.InvocationTrigger, ref string) sandbox.Result {
 	started := s.cfg.Now()
+	ctx, span := s.startRun(ctx, c, trigger)
 	res := s.sandbox.Run(ctx, c)
+	endRun(span, res)
 	outcome := outcomeOf(res.Error)
 	s.counted(c.Function.Tenant)
 	s.metrics.Invocations.WithLabelValues(string(trigger), outcome).Inc()
@@ -340,6 +353,28 @@ func (s *Service) run(ctx context.Context, c sandbox.Call, trigger outlet.Invoca
 		s.metrics.LogsDropped.Inc()
 	}
 	return res
+}
+
+// startRun starts the span of one run of a function.
+func (s *Service) startRun(ctx context.Context, c sandbox.Call, trigger outlet.InvocationTrigger) (context.Context, trace.Span) {
+	ctx, span := s.tracer.Start(ctx, "function.run")
+	if span.IsRecording() {
+		f := c.Function
+		span.SetAttributes(tracing.Tenant.String(f.Tenant), tracing.Function.String(f.Name), tracing.FunctionVersion.Int(f.Version),
+			tracing.Trigger.String(string(trigger)), attribute.String("outlet.function.runtime", f.Runtime))
+	}
+	return ctx, span
+}
+
+// endRun ends a run's span with how the run went.
+func endRun(span trace.Span, res sandbox.Result) {
+	if res.Error != nil {
+		if span.IsRecording() {
+			span.SetAttributes(semconv.ErrorTypeKey.String(res.Error.Code))
+		}
+		span.SetStatus(codes.Error, "")
+	}
+	span.End()
 }
 
 // record stores a batch of invocation logs. Logs are worth less than the

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/tracing"
 	"github.com/outlethq/outlet/sandbox"
 )
 
@@ -28,8 +32,19 @@ const (
 // Only problems of the caller are errors (an unknown hook or tenant, input
 // that doesn't match the hook's schema); failures of the tenant's code are in
 // the result.
-func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input json.RawMessage) (*HookResult, error) {
+func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input json.RawMessage) (_ *HookResult, err error) {
 	start := time.Now()
+	ctx, span := s.tracer.Start(ctx, "hook.invoke")
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(tracing.Tenant.String(tenantID), tracing.Hook.String(hookName))
+		defer func() {
+			if err != nil {
+				span.SetAttributes(semconv.ErrorTypeKey.String(outlet.ErrorCode(err)))
+				span.SetStatus(codes.Error, "")
+			}
+		}()
+	}
 	def, err := s.hook(ctx, hookName)
 	if err != nil {
 		return nil, err
@@ -83,6 +98,13 @@ func (s *Service) Invoke(ctx context.Context, tenantID, hookName string, input j
 	outcome := "ok"
 	if ferr != nil {
 		outcome = ferr.Code
+		if span.IsRecording() {
+			span.SetAttributes(semconv.ErrorTypeKey.String(ferr.Code))
+		}
+		span.SetStatus(codes.Error, "")
+	}
+	if span.IsRecording() {
+		span.SetAttributes(tracing.ServedBy.String(string(res.ServedBy)))
 	}
 	s.metrics.HookCalls.WithLabelValues(string(res.ServedBy), outcome).Inc()
 	return res, nil

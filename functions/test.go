@@ -46,7 +46,9 @@ func (s *Service) Test(ctx context.Context, tenantID, function string, t TestRun
 	}
 	call := s.call(v, env, t.Input, timeout)
 	call.Meta = meta
+	ctx, span := s.startRun(ctx, call, outlet.TriggerTest)
 	res := s.sandbox.Run(ctx, call)
+	endRun(span, res)
 	s.counted(tenantID) // a test uses the machine like any run
 	s.metrics.Invocations.WithLabelValues(string(outlet.TriggerTest), outcomeOf(res.Error)).Inc()
 	return &TestResult{Version: v.Version, Output: res.Output, Error: res.Error, Logs: res.Logs, LogsTruncated: res.LogsTruncated,

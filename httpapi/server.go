@@ -10,12 +10,17 @@ import (
 	"path"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/metrics"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 // Dispatcher is what the API needs of the delivery engine.
@@ -64,7 +69,11 @@ type Config struct {
 	OnChange func(outlet.Change)
 	Logger   *slog.Logger
 	Metrics  *metrics.Metrics
-	Now      func() time.Time
+	// TracerProvider makes a server span of every request, its parent the
+	// request's traceparent; nil: no spans, but a traceparent is still
+	// carried on to what the request does.
+	TracerProvider trace.TracerProvider
+	Now            func() time.Time
 }
 
 // Server serves the API.
@@ -77,6 +86,7 @@ type Server struct {
 	limits  *publishLimits
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	tracer  trace.Tracer
 	now     func() time.Time
 }
 
@@ -114,6 +124,7 @@ func New(cfg Config) *Server {
 		auth:    newAuthenticator(cfg.AdminKey, cfg.Store, cfg.CacheTTL, cfg.Now, cfg.AuthFailureRate, cfg.AuthFailureBurst),
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
+		tracer:  tracing.Tracer(cfg.TracerProvider, "httpapi"),
 		now:     cfg.Now,
 	}
 	s.portal = newSessionAuth(cfg.Store, s.auth, cfg.CacheTTL, cfg.Now, cfg.NoPortal)
@@ -187,14 +198,25 @@ type Route struct {
 func (s *Server) Routes() []Route { return s.routes }
 
 // handle registers a route: it authenticates and authorizes the caller,
-// turns returned errors and panics into JSON error answers, and counts the
-// request under its pattern.
+// turns returned errors and panics into JSON error answers, and counts and
+// traces the request under its pattern.
 func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 	s.routes = append(s.routes, Route{Pattern: pattern, Access: acc.String()})
 	requests := s.metrics.RequestSeconds.WithLabelValues(pattern)
+	method, route, _ := strings.Cut(pattern, " ")
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		ctx, span := s.tracer.Start(tracing.Extract(r.Context(), r.Header), pattern, trace.WithSpanKind(trace.SpanKindServer))
+		if span.SpanContext().IsValid() {
+			r = r.WithContext(ctx) // else there is no trace to carry on, and no need to copy r
+		}
+		if span.IsRecording() {
+			span.SetAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.HTTPRoute(route))
+			if t := r.PathValue("tenant"); t != "" {
+				span.SetAttributes(tracing.Tenant.String(t))
+			}
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
@@ -204,9 +226,19 @@ func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 			}
 			requests.Observe(time.Since(start).Seconds())
 			s.metrics.Requests.WithLabelValues(pattern, strconv.Itoa(sw.status)).Inc()
+			if span.IsRecording() {
+				span.SetAttributes(semconv.HTTPResponseStatusCode(sw.status))
+				if sw.status >= 500 {
+					span.SetStatus(codes.Error, "")
+				}
+				span.End()
+			}
 		}()
 		err := s.serve(sw, r, acc, h)
 		if err != nil {
+			if span.IsRecording() {
+				span.SetAttributes(semconv.ErrorTypeKey.String(outlet.ErrorCode(err)))
+			}
 			writeError(sw, r, s.log, err)
 		}
 	})

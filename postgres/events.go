@@ -10,17 +10,18 @@ import (
 	"github.com/outlethq/outlet"
 )
 
-const eventCols = `seq, id, tenant_id, type, timestamp, data, idempotency_key, payload_hash, created_at`
+const eventCols = `seq, id, tenant_id, type, timestamp, data, idempotency_key, payload_hash, created_at, traceparent, tracestate`
 
 // scanEvent reads eventCols, then the extra columns after them.
 func scanEvent(row pgx.Row, extra ...any) (*outlet.Event, int64, error) {
 	var ev outlet.Event
 	var seq, ts, created int64
 	var data []byte
-	var key *string
-	if err := row.Scan(append([]any{&seq, &ev.ID, &ev.TenantID, &ev.Type, &ts, &data, &key, &ev.PayloadHash, &created}, extra...)...); err != nil {
+	var key, parent, state *string
+	if err := row.Scan(append([]any{&seq, &ev.ID, &ev.TenantID, &ev.Type, &ts, &data, &key, &ev.PayloadHash, &created, &parent, &state}, extra...)...); err != nil {
 		return nil, 0, err
 	}
+	ev.Trace = outlet.TraceContext{Parent: deref(parent), State: deref(state)}
 	if data != nil {
 		ev.Data = json.RawMessage(data)
 	}

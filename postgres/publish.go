@@ -10,8 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 // Publishing is the store's hot path: one call per HTTP publish, from many
@@ -90,7 +93,12 @@ func (s *Store) flushPublishes(calls []*publishCall) {
 	if len(live) == 0 {
 		return
 	}
+	span := tracing.StartBatch("postgres.commit", semconv.DBSystemNamePostgreSQL, len(live), func(i int) context.Context { return live[i].ctx })
+	defer span.End()
 	err := s.publishTx(live)
+	if err != nil {
+		span.SetStatus(codes.Error, "")
+	}
 	if err != nil && len(live) > 1 && outlet.ErrorCode(err) != outlet.EUNAVAILABLE {
 		for _, c := range live {
 			c.done <- s.publishTx([]*publishCall{c})
@@ -189,10 +197,10 @@ func newPublishBatch(s *Store, calls []*publishCall) *publishBatch {
 const insertEventsQuery = `WITH t AS (
 		SELECT id FROM tenants WHERE id = ANY($9) FOR KEY SHARE
 	), ins AS (
-		INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at)
-		SELECT r.tenant_id, r.id, r.type, r.ts, r.data, r.key, r.hash, r.created
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::text[], $7::bytea[], $8::bigint[])
-			WITH ORDINALITY AS r(tenant_id, id, type, ts, data, key, hash, created, n)
+		INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at, traceparent, tracestate)
+		SELECT r.tenant_id, r.id, r.type, r.ts, r.data, r.key, r.hash, r.created, r.parent, r.state
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::text[], $7::bytea[], $8::bigint[], $10::text[], $11::text[])
+			WITH ORDINALITY AS r(tenant_id, id, type, ts, data, key, hash, created, parent, state, n)
 		JOIN t ON t.id = r.tenant_id
 		ORDER BY r.n
 		ON CONFLICT DO NOTHING
@@ -224,15 +232,14 @@ func (p *publishBatch) queueEvents(b *pgx.Batch) {
 	tenantIDs, ids, types, keys := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
 	stamps, created := make([]int64, n), make([]int64, n)
 	data, hashes := make([][]byte, n), make([][]byte, n)
+	parents, states := make([]*string, n), make([]*string, n)
 	for i, r := range p.rows {
 		ev := r.req.Event
 		tenantIDs[i], ids[i], types[i], stamps[i], created[i] = ev.TenantID, ev.ID, ev.Type, ms(ev.Timestamp), ms(ev.CreatedAt)
 		data[i], hashes[i] = bytesOrEmpty(ev.Data), bytesOrEmpty(ev.PayloadHash)
-		if ev.IdempotencyKey != "" {
-			keys[i] = &ev.IdempotencyKey
-		}
+		keys[i], parents[i], states[i] = nullString(ev.IdempotencyKey), nullString(ev.Trace.Parent), nullString(ev.Trace.State)
 	}
-	b.Queue(insertEventsQuery, tenantIDs, ids, types, stamps, data, keys, hashes, created, p.tenants)
+	b.Queue(insertEventsQuery, tenantIDs, ids, types, stamps, data, keys, hashes, created, p.tenants, parents, states)
 	b.Queue(endpointTargetsQuery, p.tenants)
 	b.Queue(functionTargetsQuery, p.tenants)
 }

@@ -12,25 +12,26 @@ import (
 )
 
 const (
-	insertEventQuery = `INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`
+	insertEventQuery = `INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at, traceparent, tracestate)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`
 	insertDeliveryQuery = `INSERT INTO deliveries (tenant_id, event_seq, event_id, event_type, target_type, target_id,
 		status, next_attempt_at, lease_owner, ordered, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`
 )
 
-const eventCols = `seq, id, tenant_id, type, timestamp, data, idempotency_key, payload_hash, created_at`
+const eventCols = `seq, id, tenant_id, type, timestamp, data, idempotency_key, payload_hash, created_at, traceparent, tracestate`
 
 func scanEvent(row scanner) (*outlet.Event, int64, error) {
 	var ev outlet.Event
 	var seq, ts, created int64
-	var data, key sql.NullString
-	if err := row.Scan(&seq, &ev.ID, &ev.TenantID, &ev.Type, &ts, &data, &key, &ev.PayloadHash, &created); err != nil {
+	var data, key, parent, state sql.NullString
+	if err := row.Scan(&seq, &ev.ID, &ev.TenantID, &ev.Type, &ts, &data, &key, &ev.PayloadHash, &created, &parent, &state); err != nil {
 		return nil, 0, err
 	}
 	if data.Valid {
 		ev.Data = json.RawMessage(data.String)
 	}
 	ev.IdempotencyKey = key.String
+	ev.Trace = outlet.TraceContext{Parent: parent.String, State: state.String}
 	ev.Timestamp, ev.CreatedAt = fromMs(ts), fromMs(created)
 	return &ev, seq, nil
 }
@@ -86,12 +87,9 @@ func (p *publishTx) publish(r *outlet.PublishRequest) (outlet.PublishOutcome, er
 	if err != nil {
 		return outlet.PublishOutcome{}, err
 	}
-	var key any
-	if ev.IdempotencyKey != "" {
-		key = ev.IdempotencyKey
-	}
 	var seq int64
-	err = p.insertEvent.QueryRowContext(p.ctx, ev.TenantID, ev.ID, ev.Type, ms(ev.Timestamp), string(ev.Data), key, ev.PayloadHash, ms(ev.CreatedAt)).Scan(&seq)
+	err = p.insertEvent.QueryRowContext(p.ctx, ev.TenantID, ev.ID, ev.Type, ms(ev.Timestamp), string(ev.Data), nullString(ev.IdempotencyKey), ev.PayloadHash,
+		ms(ev.CreatedAt), nullString(ev.Trace.Parent), nullString(ev.Trace.State)).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p.replay(ev)
 	}

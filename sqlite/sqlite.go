@@ -17,11 +17,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/groupcommit"
+	"github.com/outlethq/outlet/internal/tracing"
 )
 
 //go:embed migrations/*.sql
@@ -207,8 +210,11 @@ func (s *Store) prepare(ctx context.Context) error {
 // commit runs a batch of queued transactions as one.
 func (s *Store) commit(batch []*write) {
 	ctx := context.Background()
+	span := tracing.StartBatch("sqlite.commit", semconv.DBSystemNameSQLite, len(batch), func(i int) context.Context { return batch[i].ctx })
+	defer span.End()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
+		span.SetStatus(codes.Error, "")
 		for _, w := range batch {
 			w.done <- err
 		}
@@ -229,6 +235,7 @@ func (s *Store) commit(batch []*write) {
 		tx.Rollback()
 	}
 	if err != nil {
+		span.SetStatus(codes.Error, "")
 		// A failed COMMIT can leave SQLite's transaction open on the one
 		// connection, which would fail every later batch.
 		s.w.ExecContext(ctx, "ROLLBACK")

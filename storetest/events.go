@@ -84,6 +84,32 @@ func publishTests(t *testing.T, s suite) {
 		wantEvent(t, b.getEvent(t, "acme", ev.ID), ev)
 	})
 
+	s.test(t, "an event keeps the trace context it was published in, for deliveries claimed later", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.endpoint(t, "acme")
+		traced := newEvent("acme", paid, `{}`, base)
+		traced.Trace = outlet.TraceContext{Parent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", State: "vendor=opaque,other=1"}
+		untraced := newEvent("acme", paid, `{}`, base)
+		b.publish(t, traced)
+		b.publish(t, untraced)
+		wantEvent(t, b.getEvent(t, "acme", traced.ID), traced)
+		wantEvent(t, b.getEvent(t, "acme", untraced.ID), untraced)
+
+		byEvent := map[string]*outlet.Claim{}
+		for _, c := range b.claim(t, "node-a", base, 10) {
+			byEvent[c.Event.ID] = c
+		}
+		wantEqual(t, "claimed traced event's trace context", byEvent[traced.ID].Event.Trace, traced.Trace)
+		wantEqual(t, "claimed untraced event's trace context", byEvent[untraced.ID].Event.Trace, outlet.TraceContext{})
+
+		d := byEvent[traced.ID].Delivery
+		b.complete(t, at(time.Second), base, failed(d, at(time.Second)))
+		c, err := b.store.RetryDelivery(b.ctx, "acme", d.ID, "node-b", at(time.Minute), at(time.Minute+lease))
+		check(t, err)
+		wantEqual(t, "manually retried event's trace context", c.Event.Trace, traced.Trace)
+		wantEqual(t, "endpoint", c.Delivery.Target.ID, ep.ID)
+	})
+
 	s.test(t, "an event with no matching endpoint is stored with no deliveries", func(t *testing.T, b *bundle) {
 		b.tenant(t, "acme")
 		b.endpoint(t, "acme", "customer.*")

@@ -462,6 +462,7 @@ func wantEvent(t *testing.T, got, want *outlet.Event) {
 	wantEqual(t, "event data", string(got.Data), string(want.Data))
 	wantEqual(t, "event idempotency key", got.IdempotencyKey, want.IdempotencyKey)
 	wantTime(t, "event created_at", got.CreatedAt, want.CreatedAt)
+	wantEqual(t, "event trace context", got.Trace, want.Trace)
 	if !slices.Equal(got.PayloadHash, want.PayloadHash) {
 		t.Errorf("event payload hash = %x; want %x", got.PayloadHash, want.PayloadHash)
 	}

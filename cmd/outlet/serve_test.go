@@ -38,6 +38,7 @@ func TestEverySettingOfTheAppIsAFlag(t *testing.T) {
 		"AdminKey": true, "SecretKey": true, // the environment's alone: a flag's value is visible to every user of the machine
 		"Node":   true, // made unique per process
 		"Logger": true, "TuneAPI": true,
+		"TracerProvider": true, // the standard OTEL_* variables configure tracing
 	}
 	var c serveConfig
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)

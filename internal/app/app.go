@@ -30,6 +30,7 @@ import (
 	"github.com/outlethq/outlet/internal/metrics"
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/internal/tracing"
 	"github.com/outlethq/outlet/internal/usage"
 	"github.com/outlethq/outlet/portal"
 	"github.com/outlethq/outlet/sandbox"
@@ -47,6 +48,7 @@ type App struct {
 	api       *httpapi.Server
 	portal    http.Handler // nil when switched off
 	srv       *http.Server
+	tracing   *tracing.Provider // the one New built from OTEL_*, which Shutdown stops; nil if given one
 
 	adminKey     string
 	generatedKey bool
@@ -83,6 +85,17 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	if err := checkPublicURL(cfg.PublicURL); err != nil {
 		return nil, err
+	}
+
+	tp := cfg.TracerProvider
+	if tp == nil {
+		if a.tracing, err = tracing.FromEnv(ctx, log); err != nil {
+			return nil, fmt.Errorf("tracing: %w", err)
+		}
+		tp = a.tracing
+		if a.tracing.Exporter != "" {
+			log.Info("tracing: exporting spans", "exporter", a.tracing.Exporter)
+		}
 	}
 
 	if a.store, err = openStore(ctx, cfg.Data, cfg.Database); err != nil {
@@ -125,11 +138,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		EventTimeout: cfg.FunctionTimeout,
 		Limits: outlet.FunctionLimits{MemoryMB: cfg.FunctionMemoryMB, StackFrames: cfg.FunctionStackFrames,
 			MaxInputKB: cfg.FunctionMaxInput >> 10, MaxOutputKB: cfg.FunctionMaxOutput >> 10, MaxLogsKB: cfg.FunctionMaxLogs >> 10},
-		AllowedHosts: cfg.FunctionAllowedHosts,
-		CacheTTL:     cfg.CacheTTL,
-		Meter:        a.meter,
-		Logger:       log,
-		Metrics:      m,
+		AllowedHosts:   cfg.FunctionAllowedHosts,
+		CacheTTL:       cfg.CacheTTL,
+		Meter:          a.meter,
+		Logger:         log,
+		Metrics:        m,
+		TracerProvider: tp,
 	})
 	node := cfg.Node
 	if node == "" {
@@ -156,6 +170,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Functions:         a.functions,
 		Logger:            log,
 		Metrics:           m,
+		TracerProvider:    tp,
 	})
 	apiCfg := httpapi.Config{
 		AdminKey:         a.adminKey,
@@ -174,11 +189,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		FunctionMaxima: outlet.FunctionLimits{TimeoutMs: int(cfg.FunctionMaxTimeout / time.Millisecond), MemoryMB: cfg.FunctionMaxMemoryMB,
 			StackFrames: cfg.FunctionStackFrames, MaxInputKB: cfg.FunctionMaxInput >> 10, MaxOutputKB: cfg.FunctionMaxOutput >> 10,
 			MaxLogsKB: cfg.FunctionMaxLogs >> 10},
-		PublicURL: cfg.PublicURL,
-		NoPortal:  !cfg.Portal,
-		Ready:     a.ready,
-		Logger:    log,
-		Metrics:   m,
+		PublicURL:      cfg.PublicURL,
+		NoPortal:       !cfg.Portal,
+		Ready:          a.ready,
+		Logger:         log,
+		Metrics:        m,
+		TracerProvider: tp,
 	}
 	if cfg.TuneAPI != nil {
 		cfg.TuneAPI(&apiCfg)
@@ -269,6 +285,15 @@ func (a *App) close(ctx context.Context) error {
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close the store: %w", err))
+		}
+	}
+	// Last, so the spans of the drain are exported too; given time of its
+	// own, as a drain may have used up ctx's.
+	if a.tracing != nil {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.tracing.Shutdown(flushCtx); err != nil {
+			errs = append(errs, fmt.Errorf("export the last spans: %w", err))
 		}
 	}
 	return errors.Join(errs...)

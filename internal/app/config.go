@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/httpapi"
 )
@@ -82,6 +84,10 @@ type Config struct {
 	PublicURL string
 
 	Logger *slog.Logger
+	// TracerProvider makes Outlet's spans. Nil builds one from the standard
+	// OTEL_* environment variables, off unless they ask for an exporter
+	// (see internal/tracing), flushed and stopped by Shutdown.
+	TracerProvider trace.TracerProvider
 	// TuneAPI, when set, changes the API's Config after New derived it from
 	// this one: for tests that give the API a clock of their own or watch
 	// what it asks of the store.
