@@ -28,6 +28,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/input"
+	cdpnetwork "github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -145,6 +146,7 @@ type page struct {
 	ctx   context.Context
 	name  string
 	frame string
+	net   *network // the tab's requests, shared by its frames' pages
 
 	mu       sync.Mutex
 	console  []chromedp.ConsoleMessage
@@ -159,11 +161,12 @@ func (b *browser) open(name string) *page {
 	t := b.t
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	p := &page{t: t, ctx: ctx, name: name}
+	p := &page{t: t, ctx: ctx, name: name, net: newNetwork()}
 	if err := first(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		cancel()
 		t.Fatalf("opening a tab: %v", err)
 	}
+	p.net.watch(ctx)
 	console := chromedp.Console(ctx)
 	dialogs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
 	go func() {
@@ -294,7 +297,86 @@ func (p *page) reload() {
 // inFrame makes a page that acts in the iframe whose document's address
 // starts with prefix.
 func (p *page) inFrame(prefix string) *page {
-	return &page{t: p.t, ctx: p.ctx, name: p.name + " (in the frame)", frame: prefix}
+	return &page{t: p.t, ctx: p.ctx, name: p.name + " (in the frame)", frame: prefix, net: p.net}
+}
+
+// network follows a tab's requests, to tell when its page has the answers
+// it asked for. Each kind of event comes on its own subscription, so an
+// end may be seen before its start.
+type network struct {
+	mu       sync.Mutex
+	inFlight map[cdpnetwork.RequestID]bool
+	ended    map[cdpnetwork.RequestID]bool
+	quiet    time.Time // when the last request ended
+}
+
+func newNetwork() *network {
+	return &network{inFlight: map[cdpnetwork.RequestID]bool{}, ended: map[cdpnetwork.RequestID]bool{}}
+}
+
+func (n *network) watch(ctx context.Context) {
+	start := func(id cdpnetwork.RequestID) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.ended[id] {
+			delete(n.ended, id)
+			return
+		}
+		n.inFlight[id] = true
+	}
+	end := func(id cdpnetwork.RequestID) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.quiet = time.Now()
+		if n.inFlight[id] {
+			delete(n.inFlight, id)
+			return
+		}
+		n.ended[id] = true
+	}
+	go func() {
+		for ev, err := range chromedp.Events(ctx, cdpnetwork.RequestWillBeSent) {
+			if err != nil {
+				return
+			}
+			start(ev.RequestID)
+		}
+	}()
+	go func() {
+		for ev, err := range chromedp.Events(ctx, cdpnetwork.LoadingFinished) {
+			if err != nil {
+				return
+			}
+			end(ev.RequestID)
+		}
+	}()
+	go func() {
+		for ev, err := range chromedp.Events(ctx, cdpnetwork.LoadingFailed) {
+			if err != nil {
+				return
+			}
+			end(ev.RequestID)
+		}
+	}()
+}
+
+// settle waits until the page has the answers to what it asked for (a
+// poll's next round may still come).
+func (p *page) settle() { p.net.settle(wait / 4) }
+
+// settle waits, at most max, until no request has been in flight for
+// 150 ms: the page has its answers (a poll's next round may start later).
+func (n *network) settle(max time.Duration) {
+	end := time.Now().Add(max)
+	for time.Now().Before(end) {
+		n.mu.Lock()
+		idle := len(n.inFlight) == 0 && time.Since(n.quiet) >= 150*time.Millisecond
+		n.mu.Unlock()
+		if idle {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 }
 
 // ---- Running JavaScript in the page, to find what a person sees.
@@ -629,6 +711,9 @@ func (p *page) click(s sel) {
 }
 
 func (p *page) clickErr(s sel) error {
+	// What the page's answers render moves what is on the screen: click
+	// once they are in.
+	p.net.settle(3 * time.Second)
 	obj, err := p.handle(wait, "actionable", s, wait.Milliseconds())
 	if err != nil {
 		return err

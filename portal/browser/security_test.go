@@ -184,6 +184,7 @@ func TestSessionsThatExpiredOrWereRevokedAreRefused(t *testing.T) {
 	// opens nothing.
 	revoked, s := opened(t, b, o, "acme", "revoked customer", client.PortalSessionCreate{})
 	revoked.see("http://127.0.0.1:9/acme")
+	revoked.settle() // so the click below makes the page's next call
 	o.must(o.api.PortalSessions.Revoke(o.admin, "acme", s.ID))
 	revoked.click(link("Deliveries"))
 	revoked.see("Your session ended", "Open the portal again from your platform.")
@@ -197,6 +198,7 @@ func TestSessionsThatExpiredOrWereRevokedAreRefused(t *testing.T) {
 	expired, _ := opened(t, b, o, "acme", "customer", client.PortalSessionCreate{ExpiresIn: 3600})
 	expired.see("http://127.0.0.1:9/acme")
 	unopened := o.session("acme", client.PortalSessionCreate{ExpiresIn: 3600})
+	expired.settle()
 	o.later(2 * time.Hour)
 	expired.click(link("Deliveries"))
 	expired.see("Your session ended")
