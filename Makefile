@@ -63,6 +63,17 @@ examples: ## Install the examples' npm packages (npm ci in examples/receiver-nod
 	cd examples/receiver-node && npm ci --no-audit --no-fund
 	cd examples/functions && npm ci --no-audit --no-fund
 
+# The TypeScript SDK's types (generated from docs/openapi.yaml) and its
+# compiled dist/ are committed; this target needs Node and npm. Its tests
+# (go test ./sdk/typescript, in make test) fail when either is stale.
+SDK_TS = sdk/typescript
+
+.PHONY: sdk
+sdk: ## Regenerate the TypeScript SDK after a change to docs/openapi.yaml or sdk/typescript/src (npm ci, openapi-typescript, tsc into dist/); commit the result
+	cd $(SDK_TS) && npm ci --no-audit --no-fund
+	cd $(SDK_TS) && npm run --silent generate
+	cd $(SDK_TS) && npm run --silent build
+
 .PHONY: docs
 docs: ## Regenerate docs/configuration.md from the flags
 	$(GO) run ./cmd/outlet config-docs > docs/configuration.md

@@ -1,0 +1,28 @@
+/** Publishing a tenant's events, and reading them back. */
+export class EventsService {
+    #t;
+    constructor(t) {
+        this.#t = t;
+    }
+    /**
+     * Stores an event for the tenant and sends it to every matching endpoint
+     * and function; answers once it is durably stored. With an
+     * `idempotencyKey`, publishing again answers with the first event and sends
+     * nothing twice:
+     *
+     * ```ts
+     * await outlet.events.publish("acme", { type: "invoice.paid", data }, { idempotencyKey: "invoice-1234-paid" });
+     * ```
+     */
+    publish(tenant, event, opts) {
+        return this.#t.call("publishEvent", { path: { tenant }, body: event }, opts);
+    }
+    /** The tenant's events, newest first. */
+    list(tenant, filter = {}, opts) {
+        return this.#t.list("listEvents", { path: { tenant }, query: filter }, opts);
+    }
+    /** An event with its data (null once the retention period removed it). */
+    get(tenant, id, opts) {
+        return this.#t.call("getEvent", { path: { tenant, id } }, opts);
+    }
+}

@@ -1,0 +1,24 @@
+import type { PageRequest } from "./page.js";
+import type { Filter } from "./routes.js";
+import type { RequestOptions, Transport } from "./transport.js";
+import type { NewPortalSession, PortalSessionCreate, PortalSessionList } from "./types.js";
+/** Links into the embedded portal, for one tenant's people or for the operator. Admin key. */
+export declare class PortalSessionsService {
+    #private;
+    constructor(t: Transport);
+    /**
+     * Opens the portal for the tenant: answers a one-time `url` (absolute, or
+     * relative to Outlet's address) that sets the session's cookie when opened.
+     */
+    create(tenant: string, session?: PortalSessionCreate, opts?: RequestOptions): Promise<NewPortalSession>;
+    /** Opens the operator's console: every tenant, read and written as the admin key may. */
+    createOperator(session?: PortalSessionCreate, opts?: RequestOptions): Promise<NewPortalSession>;
+    /** The tenant's sessions, newest first, without their tokens. */
+    list(tenant: string, filter?: Filter<"listPortalSessions">, opts?: RequestOptions): PageRequest<PortalSessionList>;
+    /** The operator's sessions, newest first, without their tokens. */
+    listOperator(filter?: Filter<"listOperatorPortalSessions">, opts?: RequestOptions): PageRequest<PortalSessionList>;
+    /** Ends a session of the tenant by its id (`ps_…`). */
+    revoke(tenant: string, id: string, opts?: RequestOptions): Promise<void>;
+    /** Ends an operator's session by its id (`ps_…`). */
+    revokeOperator(id: string, opts?: RequestOptions): Promise<void>;
+}

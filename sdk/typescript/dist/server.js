@@ -1,0 +1,23 @@
+/** The server itself: health, readiness, metrics and its API's description. No key needed. */
+export class ServerService {
+    #t;
+    constructor(t) {
+        this.#t = t;
+    }
+    /** Answers when the process is up. */
+    health(opts) {
+        return this.#t.call("healthz", {}, opts);
+    }
+    /** Answers when the server can take work; an OutletError (503) when it can't. */
+    ready(opts) {
+        return this.#t.call("readyz", {}, opts);
+    }
+    /** The API's OpenAPI 3.1 document, the one this client's types are generated from. */
+    openapi(opts) {
+        return this.#t.call("getOpenAPI", {}, opts);
+    }
+    /** Prometheus metrics, in its text format. */
+    metrics(opts) {
+        return this.#t.call("metrics", {}, opts);
+    }
+}

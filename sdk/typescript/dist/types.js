@@ -1,0 +1,3 @@
+// Names for the API's schemas, as the OpenAPI document defines them (see
+// openapi.ts, generated from it, for every part of every operation).
+export {};
