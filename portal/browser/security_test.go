@@ -165,6 +165,20 @@ func TestTenantDataThatHoldsMarkupIsShownAsText(t *testing.T) {
 	}
 	// The harness fails the test on any dialog, uncaught error or CSP
 	// report when the page closes.
+
+	// The page changed nothing: the API holds the payload and the log as
+	// they were written.
+	stored, err := o.api.Events.Get(o.admin, "acme", ev.ID)
+	o.must(err)
+	var data struct{ Title, Body string }
+	if err := json.Unmarshal(stored.Data, &data); err != nil || data.Title != img || data.Body != script {
+		t.Errorf("the API holds the event's data as %s (%v), want it as published", stored.Data, err)
+	}
+	logs, err := o.api.Functions.Logs(o.admin, "acme", "notes", client.LogFilter{})
+	o.must(err)
+	if len(logs.Data) != 1 || !strings.Contains(logs.Data[0].Logs, script+" "+img) {
+		t.Errorf("the API holds the function's logs %v, want the one run's, as logged", logs.Data)
+	}
 }
 
 func jsString(s string) string {
