@@ -92,6 +92,40 @@ func (o *outlet) session(tenant string, p client.PortalSessionCreate) *client.Cr
 	return s
 }
 
+// opened is a tenant's portal opened straight from its link, in a tab of
+// its own (not framed), so the test can read the page's own globals.
+func opened(t *testing.T, b *browser, o *outlet, tenant, who string, p client.PortalSessionCreate) (*page, *client.CreatedPortalSession) {
+	t.Helper()
+	s := o.session(tenant, p)
+	pg := b.open(who)
+	pg.visit(s.URL)
+	pg.waitFor(css("main h1"))
+	return pg, s
+}
+
+// waitDelivered waits until every delivery of the event has finished.
+func (o *outlet) waitDelivered(tenant, eventID string, want int) []string {
+	o.t.Helper()
+	end := time.Now().Add(wait)
+	for {
+		dls, err := o.api.Deliveries.List(o.admin, tenant, client.DeliveryFilter{EventID: eventID})
+		o.must(err)
+		var ids []string
+		for _, d := range dls.Data {
+			if d.Status != "pending" {
+				ids = append(ids, d.ID)
+			}
+		}
+		if len(ids) == want {
+			return ids
+		}
+		if time.Now().After(end) {
+			o.t.Fatalf("%d of the event's %d deliveries finished within %s, want %d", len(ids), len(dls.Data), wait, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // receiver is a customer's webhook receiver on 127.0.0.1: it answers with
 // the status and body it is told to, and keeps what it was sent.
 type receiver struct {
