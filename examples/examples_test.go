@@ -62,13 +62,13 @@ type shopProc struct {
 	stdout    string // the next steps it printed
 	logs      *syncBuffer
 	outlet    *client.Client
+	stop      func() // SIGTERM, and wait for it to exit; also when the test ends
 }
 
-// startShop runs the shop binary on free loopback ports with a fresh data
-// directory and the given extra flags, and stops it when the test ends.
-func startShop(t *testing.T, args ...string) *shopProc {
+// startShop runs the shop binary on free loopback ports, with its state in
+// data and the given extra flags.
+func startShop(t *testing.T, data string, args ...string) *shopProc {
 	t.Helper()
-	data := t.TempDir()
 	cmd := exec.Command(filepath.Join(bin, "shop"),
 		append([]string{"--addr", "127.0.0.1:0", "--outlet-addr", "127.0.0.1:0", "--data", data}, args...)...)
 	logs := &syncBuffer{}
@@ -81,7 +81,7 @@ func startShop(t *testing.T, args ...string) *shopProc {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	stopWhenDone(t, cmd, exited, "the shop", logs)
+	stop := stopWhenDone(t, cmd, exited, "the shop", logs)
 
 	// The next steps come at once, ending with the deliveries' curl line.
 	printed := make(chan string, 1)
@@ -96,7 +96,7 @@ func startShop(t *testing.T, args ...string) *shopProc {
 		}
 		close(exited)
 	}()
-	s := &shopProc{logs: logs}
+	s := &shopProc{logs: logs, stop: stop}
 	select {
 	case s.stdout = <-printed:
 	case <-exited:
@@ -115,10 +115,11 @@ func startShop(t *testing.T, args ...string) *shopProc {
 	return s
 }
 
-// stopWhenDone ends cmd when the test ends: SIGTERM, then SIGKILL if it
-// hasn't exited within 20 s. done closes when its output has ended.
-func stopWhenDone(t *testing.T, cmd *exec.Cmd, done <-chan struct{}, name string, logs fmt.Stringer) {
-	t.Cleanup(func() {
+// stopWhenDone returns a function that ends cmd, which also runs when the
+// test ends: SIGTERM, then SIGKILL if it hasn't exited within 20 s. done
+// closes when its output has ended.
+func stopWhenDone(t *testing.T, cmd *exec.Cmd, done <-chan struct{}, name string, logs fmt.Stringer) func() {
+	stop := sync.OnceFunc(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		waited := make(chan error, 1)
 		go func() { <-done; waited <- cmd.Wait() }()
@@ -133,6 +134,8 @@ func stopWhenDone(t *testing.T, cmd *exec.Cmd, done <-chan struct{}, name string
 			t.Errorf("%s didn't exit within 20s of SIGTERM:\n%s", name, logs)
 		}
 	})
+	t.Cleanup(stop)
+	return stop
 }
 
 // placed is the shop's answer to a checkout.
@@ -192,7 +195,8 @@ func (s *shopProc) delivery(t *testing.T, eventID string, want int) (*outlet.Del
 
 func TestShopAppliesTheMerchantsDiscountAndDeliversTheOrder(t *testing.T) {
 	t.Parallel()
-	s := startShop(t)
+	data := t.TempDir()
+	s := startShop(t, data)
 
 	o := s.checkout(t, `{"items":[{"sku":"tee","quantity":2}],"coupon":"WELCOME10"}`)
 	if o.Subtotal != 5000 || o.Discount != 500 || o.Total != 4500 || len(o.Discounts) != 1 {
@@ -202,9 +206,7 @@ func TestShopAppliesTheMerchantsDiscountAndDeliversTheOrder(t *testing.T) {
 	if d.Status != outlet.StatusSucceeded || attempts[0].StatusCode != http.StatusNoContent {
 		t.Fatalf("order.created's delivery is %s, its attempt answered %d; want succeeded with the stand-in's 204", d.Status, attempts[0].StatusCode)
 	}
-	if want := fmt.Sprintf("order.created for order %s (signature verified)", o.ID); !strings.Contains(s.logs.String(), want) {
-		t.Errorf("the stand-in receiver didn't log %q:\n%s", want, s.logs)
-	}
+	s.logs.waitFor(t, fmt.Sprintf("order.created for order %s (signature verified)", o.ID))
 
 	// Without the coupon the hook answers the cart as it was.
 	if o := s.checkout(t, `{"items":[{"sku":"mug","quantity":1}]}`); o.Discount != 0 || o.Total != 1200 {
@@ -228,6 +230,18 @@ func TestShopAppliesTheMerchantsDiscountAndDeliversTheOrder(t *testing.T) {
 		t.Errorf("order.paid events after paying twice: %d (%v); want 1", len(page.Data), err)
 	}
 
+	// When the merchant's code fails, the hook answers fail_open: the cart
+	// as it was, and the customer buys at full price.
+	if _, err := s.outlet.Functions.Deploy(context.Background(), "acme", "broken", client.FunctionDeploy{
+		Runtime: outlet.RuntimeJavaScript, Code: `export default () => { throw new Error("oops") }`,
+		Hooks: []string{"checkout.discount"}}); err != nil {
+		t.Fatal(err)
+	}
+	if o := s.checkout(t, `{"items":[{"sku":"tee","quantity":1}],"coupon":"WELCOME10"}`); o.Discount != 0 || o.Total != 2500 {
+		t.Errorf("with the merchant's code failing, a T-shirt came to %+v; want 2500, no discount", o)
+	}
+	s.logs.waitFor(t, "the merchant's code failed (runtime_error: function broken: Error: oops")
+
 	resp, err := http.Post(s.url+"/checkout", "application/json", strings.NewReader(`{"items":[{"sku":"socks","quantity":1}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +250,25 @@ func TestShopAppliesTheMerchantsDiscountAndDeliversTheOrder(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte("choose tee, mug or hoodie")) {
 		t.Errorf("a checkout of an unknown product answered %d %s; want 400 saying what there is", resp.StatusCode, b)
+	}
+
+	// Started again on its data, as after Ctrl-C, the shop finds what it
+	// made: the same merchant endpoint, pointed at the shop's new address.
+	ctx := context.Background()
+	before, err := s.outlet.Endpoints.List(ctx, "acme", client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+	s = startShop(t, data)
+	after, err := s.outlet.Endpoints.List(ctx, "acme", client.ListOptions{})
+	if err != nil || len(after.Data) != 1 || len(before.Data) != 1 || after.Data[0].ID != before.Data[0].ID ||
+		after.Data[0].URL != s.url+"/webhooks" {
+		t.Fatalf("after a restart the merchant's endpoints are %+v (%v); want the one from before, %+v, at %s/webhooks", after, err, before, s.url)
+	}
+	o = s.checkout(t, `{"items":[{"sku":"mug","quantity":3}]}`)
+	if d, _ := s.delivery(t, o.Events[0], 1); d.Status != outlet.StatusSucceeded {
+		t.Errorf("after a restart, order.created's delivery is %s; want succeeded", d.Status)
 	}
 }
 
@@ -246,7 +279,7 @@ func TestNodeReceiverVerifiesAndDeduplicates(t *testing.T) {
 
 	// The shop prints the secret its merchant's endpoint signs with; the
 	// endpoint points nowhere until the receiver is up.
-	s := startShop(t, "--receiver-url", "http://127.0.0.1:9/webhooks")
+	s := startShop(t, t.TempDir(), "--receiver-url", "http://127.0.0.1:9/webhooks")
 	secret := match(t, s.stdout, `WEBHOOK_SECRET=(whsec_\S+) npm start`)
 
 	cmd := exec.Command(node, "server.js")
@@ -307,6 +340,7 @@ func TestNodeReceiverVerifiesAndDeduplicates(t *testing.T) {
 	if last := attempts[len(attempts)-1]; last.StatusCode != http.StatusOK || !strings.Contains(last.ResponseBody, `"duplicate":true`) {
 		t.Errorf("the retry answered %d %q; want 200, duplicate\nreceiver:\n%s", last.StatusCode, last.ResponseBody, logs)
 	}
+	logs.waitFor(t, "duplicate "+o.Events[0])
 	if n := strings.Count(logs.String(), "handled order.created"); n != 1 {
 		t.Errorf("the receiver handled order.created %d times; want once\n%s", n, logs)
 	}
@@ -344,7 +378,7 @@ func TestFunctionsWorkflowDeploysToTheShop(t *testing.T) {
 	bash := needTools(t, "bash")
 	dir := npmInstall(t, "functions")
 
-	s := startShop(t)
+	s := startShop(t, t.TempDir())
 	key, err := s.outlet.APIKeys.Create(context.Background(), "acme", client.APIKeyCreate{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
@@ -456,7 +490,7 @@ func needTools(t *testing.T, tools ...string) string {
 	for i, tool := range tools {
 		p, err := exec.LookPath(tool)
 		if err != nil {
-			t.Skipf("this example needs %s, which isn't on PATH", strings.Join(tools, " and "))
+			t.Skipf("this example needs %s; %s isn't on PATH", strings.Join(tools, " and "), tool)
 		}
 		if i == 0 {
 			first = p
@@ -518,4 +552,16 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// waitFor fails the test unless the output holds want within 10 s: a
+// process's output reaches the buffer a little after it is written.
+func (b *syncBuffer) waitFor(t *testing.T, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.String(), want); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("the output has no %q after 10s:\n%s", want, b)
+			return
+		}
+	}
 }

@@ -128,7 +128,7 @@ Shop      %s
 Merchant  %s: order events go to %s
 `, outletURL, keyFile, shopURL, merchant, receiverURL)
 	if receiverURL != standIn {
-		fmt.Printf("          signed with %s; to receive them with examples/receiver-node:\n", secret)
+		fmt.Printf("          signed with the endpoint's secret; to receive them, run in examples/receiver-node (after npm ci):\n")
 		fmt.Printf("          WEBHOOK_SECRET=%s npm start\n", secret)
 	}
 	fmt.Printf(`
