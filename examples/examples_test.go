@@ -9,22 +9,27 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/client"
@@ -69,8 +74,15 @@ type shopProc struct {
 // data and the given extra flags.
 func startShop(t *testing.T, data string, args ...string) *shopProc {
 	t.Helper()
+	return startShopEnv(t, data, nil, args...)
+}
+
+// startShopEnv is startShop with variables added to the environment.
+func startShopEnv(t *testing.T, data string, env []string, args ...string) *shopProc {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "shop"),
 		append([]string{"--addr", "127.0.0.1:0", "--outlet-addr", "127.0.0.1:0", "--data", data}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()
@@ -358,6 +370,100 @@ func TestNodeReceiverVerifiesAndDeduplicates(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a forged request answered %d; want 400", resp.StatusCode)
 	}
+}
+
+// TestShopTracesACheckoutThroughOutlet follows the README's advice: with
+// OTEL_EXPORTER_OTLP_ENDPOINT set, a checkout is one trace in the
+// collector — the shop's request, Outlet's hook call with the merchant's
+// function, the publish and the delivery of order.created.
+func TestShopTracesACheckoutThroughOutlet(t *testing.T) {
+	t.Parallel()
+	collector := newCollector(t)
+	s := startShopEnv(t, t.TempDir(), []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL, "OTEL_BSP_SCHEDULE_DELAY=100"})
+	o := s.checkout(t, `{"items":[{"sku":"tee","quantity":1}],"coupon":"WELCOME10"}`)
+	s.delivery(t, o.Events[0], 1)
+
+	want := []string{"shop POST /checkout", "outlet hook.invoke", "outlet function.run", "outlet publish", "outlet deliver"}
+	var got []string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got = collector.trace("shop", "POST /checkout")
+		if len(got) >= len(want) && containsAll(got, want) {
+			return
+		}
+	}
+	t.Errorf("the checkout's trace has the spans %q; want at least %q", got, want)
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// collector is an OTLP/HTTP collector on loopback that keeps the spans it
+// is sent.
+type collector struct {
+	*httptest.Server
+	mu    sync.Mutex
+	spans []collected
+}
+
+type collected struct{ service, name, traceID string }
+
+func newCollector(t *testing.T) *collector {
+	c := &collector{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		var req coltrace.ExportTraceServiceRequest
+		if err == nil {
+			err = proto.Unmarshal(b, &req)
+		}
+		if r.URL.Path != "/v1/traces" || err != nil {
+			http.Error(w, fmt.Sprintf("want OTLP/HTTP protobuf at /v1/traces: %v", err), http.StatusBadRequest)
+			return
+		}
+		c.mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			var service string
+			for _, a := range rs.GetResource().GetAttributes() {
+				if a.Key == "service.name" {
+					service = a.Value.GetStringValue()
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					c.spans = append(c.spans, collected{service, sp.Name, hex.EncodeToString(sp.TraceId)})
+				}
+			}
+		}
+		c.mu.Unlock()
+		out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(out)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// trace returns "service name" of every span in the trace of the first span
+// the service named so.
+func (c *collector) trace(service, name string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := slices.IndexFunc(c.spans, func(s collected) bool { return s.service == service && s.name == name })
+	if i < 0 {
+		return nil
+	}
+	var out []string
+	for _, s := range c.spans {
+		if s.traceID == c.spans[i].traceID {
+			out = append(out, s.service+" "+s.name)
+		}
+	}
+	return out
 }
 
 // workflow is the part of a GitHub Actions workflow the test reads.

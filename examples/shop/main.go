@@ -56,6 +56,13 @@ func run(ctx context.Context, addr, outletAddr, data, merchant, receiverURL stri
 		receiverURL = shopURL + "/webhooks"
 	}
 
+	stopTracing, err := startTracing(ctx)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer stopTracing(context.Background())
+
 	outletDir := filepath.Join(data, "outlet")
 	o, err := startOutlet(ctx, outletAddr, outletDir)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet/client"
 )
 
@@ -101,6 +103,8 @@ POST /orders/{id}/pay     pay for it
 // checkout prices the cart, asks the merchant's code for discounts at the
 // checkout.discount hook, and publishes order.created.
 func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
+	ctx, span := tracer.Start(r.Context(), "POST /checkout", trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
 	var req struct {
 		Items []struct {
 			SKU      string `json:"sku"`
@@ -132,7 +136,7 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	}
 
 	o := &order{orderData: orderData{ID: newOrderID(), Currency: c.Currency, Items: c.Items, Subtotal: c.Subtotal, Coupon: c.Coupon}}
-	o.Discounts = s.discounts(r.Context(), c)
+	o.Discounts = s.discounts(ctx, c)
 	for _, d := range o.Discounts {
 		o.Discount += d.Amount
 	}
@@ -142,8 +146,8 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	// The order's id is the idempotency key: should this publish be sent
 	// again (a retry after a timeout, a crash and a replay of the shop's
 	// outbox), Outlet answers with the first event and sends nothing twice.
-	evt, err := s.outlet.Events.Publish(r.Context(), s.merchant, client.Publish{Type: "order.created", Data: o.orderData},
-		client.WithIdempotencyKey(o.ID))
+	evt, err := s.outlet.Events.Publish(ctx, s.merchant, client.Publish{Type: "order.created", Data: o.orderData},
+		append(traced(ctx), client.WithIdempotencyKey(o.ID))...)
 	if err != nil {
 		fail(w, http.StatusBadGateway, "the order's event wasn't published: "+err.Error())
 		return
@@ -163,7 +167,7 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 func (s *shop) discounts(ctx context.Context, c cart) []discount {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	res, err := s.outlet.TenantHooks.Invoke(ctx, s.merchant, "checkout.discount", c)
+	res, err := s.outlet.TenantHooks.Invoke(ctx, s.merchant, "checkout.discount", c, traced(ctx)...)
 	if err != nil {
 		log.Printf("checkout.discount: %v; no discount", err)
 		return nil
@@ -186,14 +190,16 @@ func (s *shop) discounts(ctx context.Context, c cart) []discount {
 }
 
 func (s *shop) pay(w http.ResponseWriter, r *http.Request) {
+	ctx, span := tracer.Start(r.Context(), "POST /orders/{id}/pay", trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
 	o := s.order(r.PathValue("id"))
 	if o == nil {
 		fail(w, http.StatusNotFound, "no order "+r.PathValue("id"))
 		return
 	}
 	data := map[string]any{"order_id": o.ID, "currency": o.Currency, "total": o.Total}
-	evt, err := s.outlet.Events.Publish(r.Context(), s.merchant, client.Publish{Type: "order.paid", Data: data},
-		client.WithIdempotencyKey(o.ID+"-paid"))
+	evt, err := s.outlet.Events.Publish(ctx, s.merchant, client.Publish{Type: "order.paid", Data: data},
+		append(traced(ctx), client.WithIdempotencyKey(o.ID+"-paid"))...)
 	if err != nil {
 		fail(w, http.StatusBadGateway, "the payment's event wasn't published: "+err.Error())
 		return
