@@ -77,3 +77,10 @@ sdk: ## Regenerate the TypeScript SDK after a change to docs/openapi.yaml or sdk
 .PHONY: docs
 docs: ## Regenerate docs/configuration.md from the flags
 	$(GO) run ./cmd/outlet config-docs > docs/configuration.md
+
+# Spectral, the OpenAPI linter, comes from npm into docs/lint; once it is
+# there, make test's docs package runs it too.
+.PHONY: openapi-lint
+openapi-lint: ## Lint docs/openapi.yaml with Spectral's OpenAPI rules (npm ci in docs/lint); every finding fails
+	cd docs/lint && npm ci --no-audit --no-fund
+	cd docs/lint && npm run --silent lint

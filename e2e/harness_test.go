@@ -109,6 +109,7 @@ func (s *server) start() {
 	select {
 	case a := <-addr:
 		s.url = "http://" + a
+		watchAPI(s.t, s.url)
 	case <-s.done:
 		s.t.Fatalf("outlet serve exited before listening: %v\n%s", s.exit, s.logs)
 	case <-time.After(30 * time.Second):
