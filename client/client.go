@@ -42,6 +42,10 @@
 // sent again after the wait its Retry-After asks for, up to three times
 // (WithRetries, WithMaxRetryWait); the refusal is returned after that.
 //
+// With an OpenTelemetry propagator set (otel.SetTextMapPropagator), every
+// call carries its context's trace as a traceparent header, so Outlet's spans,
+// and the deliveries of the events it publishes, join the caller's trace.
+//
 // Failures to reach the server are returned as the *url.Error of net/http.
 package client
 
@@ -59,6 +63,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Client calls one Outlet server with one key. It is safe for concurrent use.
@@ -388,6 +395,13 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte, hasBod
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
+	if req.Header.Get("traceparent") == "" {
+		// The caller's trace continues in Outlet: with a propagator set
+		// (otel.SetTextMapPropagator), ctx's span context goes as
+		// traceparent, and Outlet's spans for the call, and the
+		// deliveries of what it publishes, become its children.
+		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
 	return c.http.Do(req)
 }
 

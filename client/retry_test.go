@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/client"
 )
@@ -173,4 +177,45 @@ func TestRetries(t *testing.T) {
 			t.Errorf("a 404 was sent %d times, want once", n)
 		}
 	})
+}
+
+// Not parallel: it sets the global propagator, and puts it back.
+func TestTheCallersTraceGoesAsTraceparent(t *testing.T) {
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("traceparent"))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"acme"}`)
+	}))
+	t.Cleanup(srv.Close)
+	traceID, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	spanID, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: traceID, SpanID: spanID, TraceFlags: trace.FlagsSampled}))
+	c := client.New(srv.URL, adminKey)
+
+	if _, err := c.Tenants.Get(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if tp := got.Load().(string); tp != "" {
+		t.Errorf("without a propagator set, the client sent traceparent %q", tp)
+	}
+
+	old := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(old) })
+	if _, err := c.Tenants.Get(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if tp, want := got.Load().(string), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"; tp != want {
+		t.Errorf("sent traceparent %q, want %q", tp, want)
+	}
+	// A traceparent the caller sets itself wins.
+	mine := "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	if _, err := c.Tenants.Get(ctx, "acme", client.WithHeader("traceparent", mine)); err != nil {
+		t.Fatal(err)
+	}
+	if tp := got.Load().(string); tp != mine {
+		t.Errorf("sent traceparent %q, want the caller's own %q", tp, mine)
+	}
 }

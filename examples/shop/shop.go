@@ -147,7 +147,7 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	// again (a retry after a timeout, a crash and a replay of the shop's
 	// outbox), Outlet answers with the first event and sends nothing twice.
 	evt, err := s.outlet.Events.Publish(ctx, s.merchant, client.Publish{Type: "order.created", Data: o.orderData},
-		append(traced(ctx), client.WithIdempotencyKey(o.ID))...)
+		client.WithIdempotencyKey(o.ID))
 	if err != nil {
 		fail(w, http.StatusBadGateway, "the order's event wasn't published: "+err.Error())
 		return
@@ -167,7 +167,7 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 func (s *shop) discounts(ctx context.Context, c cart) []discount {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	res, err := s.outlet.TenantHooks.Invoke(ctx, s.merchant, "checkout.discount", c, traced(ctx)...)
+	res, err := s.outlet.TenantHooks.Invoke(ctx, s.merchant, "checkout.discount", c)
 	if err != nil {
 		log.Printf("checkout.discount: %v; no discount", err)
 		return nil
@@ -199,7 +199,7 @@ func (s *shop) pay(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"order_id": o.ID, "currency": o.Currency, "total": o.Total}
 	evt, err := s.outlet.Events.Publish(ctx, s.merchant, client.Publish{Type: "order.paid", Data: data},
-		append(traced(ctx), client.WithIdempotencyKey(o.ID+"-paid"))...)
+		client.WithIdempotencyKey(o.ID+"-paid"))
 	if err != nil {
 		fail(w, http.StatusBadGateway, "the payment's event wasn't published: "+err.Error())
 		return

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"os"
 
 	"go.opentelemetry.io/otel"
@@ -11,8 +10,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
-	"github.com/outlethq/outlet/client"
 )
 
 // The shop's own spans make each checkout one trace: the shop's request,
@@ -33,19 +30,16 @@ func startTracing(ctx context.Context) (stop func(context.Context) error, err er
 	if err != nil {
 		return nil, err
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "shop"))))
-	otel.SetTracerProvider(tp)
-	return tp.Shutdown, nil
-}
-
-// traced carries ctx's span to Outlet in a traceparent header: Outlet's
-// spans for the call become its children.
-func traced(ctx context.Context) []client.RequestOption {
-	h := http.Header{}
-	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
-	if tp := h.Get("traceparent"); tp != "" {
-		return []client.RequestOption{client.WithHeader("traceparent", tp)}
+	// service.name is "shop" unless OTEL_SERVICE_NAME or
+	// OTEL_RESOURCE_ATTRIBUTES say otherwise.
+	res, err := resource.Merge(resource.NewSchemaless(attribute.String("service.name", "shop")), resource.Environment())
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	otel.SetTracerProvider(tp)
+	// The Go SDK sends the current span as traceparent with every call, so
+	// Outlet's spans for it are its children.
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	return tp.Shutdown, nil
 }
