@@ -1288,7 +1288,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description Every error answer. */
+        /**
+         * @description Every error answer.
+         * @example {
+         *       "error": {
+         *         "code": "invalid",
+         *         "message": "url \"ftp://x\" must start with http:// or https://"
+         *       }
+         *     }
+         */
         Error: {
             error: {
                 /**
@@ -1315,8 +1323,6 @@ export interface components {
         StringMap: {
             [key: string]: string;
         };
-        /** @description Any JSON value. */
-        AnyJSON: unknown;
         /** @description Pass as `?cursor=` for the next page; null on the last page. */
         NextCursor: string | null;
         /** @description Whether there is a next page. */
@@ -1347,6 +1353,15 @@ export interface components {
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
         };
+        /**
+         * @example {
+         *       "id": "acme",
+         *       "name": "Acme Inc",
+         *       "metadata": {
+         *         "plan": "pro"
+         *       }
+         *     }
+         */
         TenantCreate: {
             /** @description 1–64 letters, digits, `_`, `.` or `-`, starting with a letter or digit. */
             id: string;
@@ -1355,7 +1370,13 @@ export interface components {
             allowed_hosts?: string[];
             publish_rate_limit?: number;
         };
-        /** @description The fields to change; those left out stay. */
+        /**
+         * @description The fields to change; those left out stay.
+         * @example {
+         *       "name": "Acme Corporation",
+         *       "publish_rate_limit": 100
+         *     }
+         */
         TenantUpdate: {
             /** @description May be given, but only as the tenant's own id. */
             id?: string;
@@ -1381,7 +1402,17 @@ export interface components {
             /** @description Hosts the tenant's functions may fetch from; an empty list allows any public host. The network policy applies either way. */
             allowed_hosts: string[];
         };
-        /** @description A tenant's API key, without the key itself. */
+        /**
+         * @description A tenant's API key, without the key itself.
+         * @example {
+         *       "id": "key_01jd2zq8r6yq3m0ckqf6tn2v8c",
+         *       "tenant_id": "acme",
+         *       "name": "ci",
+         *       "prefix": "olk_Ab12Cd",
+         *       "created_at": "2026-11-23T19:05:34.120Z",
+         *       "last_used_at": "2026-11-24T08:00:12.004Z"
+         *     }
+         */
         APIKey: {
             /** @description `key_…` */
             id: string;
@@ -1509,6 +1540,26 @@ export interface components {
             created_at: components["schemas"]["Time"];
             updated_at: components["schemas"]["Time"];
         };
+        /**
+         * @example {
+         *       "name": "invoice.paid",
+         *       "description": "An invoice was paid.",
+         *       "schema": {
+         *         "type": "object",
+         *         "required": [
+         *           "amount"
+         *         ],
+         *         "properties": {
+         *           "amount": {
+         *             "type": "integer"
+         *           }
+         *         }
+         *       },
+         *       "sample": {
+         *         "amount": 4200
+         *       }
+         *     }
+         */
         EventTypeCreate: {
             name: string;
             description?: string;
@@ -1518,7 +1569,12 @@ export interface components {
             sample?: unknown;
             deprecated?: boolean;
         };
-        /** @description The fields to change; those left out stay, and `null` clears a schema or a sample. */
+        /**
+         * @description The fields to change; those left out stay, and `null` clears a schema or a sample.
+         * @example {
+         *       "deprecated": true
+         *     }
+         */
         EventTypeUpdate: {
             /** @description May be given, but only as the type's own name. */
             name?: string;
@@ -1535,7 +1591,31 @@ export interface components {
             next_cursor: components["schemas"]["NextCursor"];
             has_more: components["schemas"]["HasMore"];
         };
-        /** @description A URL of the tenant's that receives the events it subscribes to. Without its secret. */
+        /**
+         * @description A URL of the tenant's that receives the events it subscribes to. Without its secret.
+         * @example {
+         *       "id": "ep_01jd2zq8r6yq3m0ckqf6tn2v8c",
+         *       "tenant_id": "acme",
+         *       "url": "https://example.com/webhooks",
+         *       "description": "Billing",
+         *       "event_types": [
+         *         "invoice.*"
+         *       ],
+         *       "headers": {
+         *         "X-Team": "billing"
+         *       },
+         *       "metadata": {},
+         *       "disabled": false,
+         *       "disabled_reason": "",
+         *       "disabled_at": null,
+         *       "failing_since": null,
+         *       "max_in_flight": 0,
+         *       "rate_limit": 0,
+         *       "ordered": false,
+         *       "created_at": "2026-11-23T19:05:34.120Z",
+         *       "updated_at": "2026-11-23T19:05:34.120Z"
+         *     }
+         */
         Endpoint: {
             /** @description `ep_…` */
             id: string;
@@ -1870,7 +1950,10 @@ export interface components {
             succeeded: boolean;
             /** @description The receiver's status; 0 when no answer came. */
             status_code: number;
-            response_headers: components["schemas"]["StringMap"];
+            /** @description The receiver's headers; null when no answer came, for a function, or once `--retention` deleted them. */
+            response_headers: {
+                [key: string]: string;
+            } | null;
             /** @description Up to 16 KiB of it; deleted after `--retention`. */
             response_body: string;
             response_truncated: boolean;
@@ -1970,7 +2053,17 @@ export interface components {
             next_cursor: components["schemas"]["NextCursor"];
             has_more: components["schemas"]["HasMore"];
         };
-        /** @description A tenant's sync endpoint serving a hook, without its secret. */
+        /**
+         * @description A tenant's sync endpoint serving a hook, without its secret.
+         * @example {
+         *       "tenant_id": "acme",
+         *       "hook": "login.post",
+         *       "url": "https://acme.example.com/hooks/login",
+         *       "headers": {},
+         *       "created_at": "2026-11-23T19:05:34.120Z",
+         *       "updated_at": "2026-11-23T19:05:34.120Z"
+         *     }
+         */
         HookEndpoint: {
             tenant_id: string;
             hook: string;
@@ -2025,7 +2118,24 @@ export interface components {
             /** @description `whsec_…` */
             secret: string;
         };
-        /** @description A hook as a tenant sees it, with what of the tenant's serves it. */
+        /**
+         * @description A hook as a tenant sees it, with what of the tenant's serves it.
+         * @example {
+         *       "name": "checkout.discount",
+         *       "description": "Discounts at checkout.",
+         *       "input_schema": null,
+         *       "output_schema": null,
+         *       "timeout_ms": 200,
+         *       "on_error": "fail_open",
+         *       "created_at": "2026-11-23T19:05:34.120Z",
+         *       "updated_at": "2026-11-23T19:05:34.120Z",
+         *       "served_by": "functions",
+         *       "functions": [
+         *         "discount"
+         *       ],
+         *       "endpoint": null
+         *     }
+         */
         TenantHook: {
             name: string;
             description: string;
@@ -2269,7 +2379,23 @@ export interface components {
             logs_truncated: boolean;
             duration_ms: number;
         };
-        /** @description One run of a function, kept for its logs. */
+        /**
+         * @description One run of a function, kept for its logs.
+         * @example {
+         *       "id": "inv_01jd2zq8r6yq3m0ckqf6tn2v8c",
+         *       "tenant_id": "acme",
+         *       "function": "discount",
+         *       "version": 2,
+         *       "trigger": "hook",
+         *       "trigger_ref": "checkout.discount",
+         *       "started_at": "2026-11-23T19:05:34.120Z",
+         *       "duration_ms": 3,
+         *       "outcome": "ok",
+         *       "error": "",
+         *       "logs": "charging with [secret STRIPE_KEY]\n",
+         *       "logs_truncated": false
+         *     }
+         */
         Invocation: {
             /** @description `inv_…` */
             id: string;
@@ -2329,7 +2455,14 @@ export interface components {
             /** @description The Context interface alone, with the secret names, for a function written as one file. */
             context: string;
         };
-        /** @description A secret's name and times; never its value. */
+        /**
+         * @description A secret's name and times; never its value.
+         * @example {
+         *       "name": "STRIPE_KEY",
+         *       "created_at": "2026-11-23T19:05:34.120Z",
+         *       "updated_at": "2026-11-23T19:05:34.120Z"
+         *     }
+         */
         Secret: {
             name: string;
             created_at: components["schemas"]["Time"];
@@ -2366,7 +2499,31 @@ export interface components {
             /** @description `auto` (the browser's preference), `light` or `dark`. */
             mode?: string;
         };
-        /** @description A session into the portal, without its token. */
+        /**
+         * @description A session into the portal, without its token.
+         * @example {
+         *       "id": "ps_01jd2zq8r6yq3m0ckqf6tn2v8c",
+         *       "tenant_id": "acme",
+         *       "read_only": false,
+         *       "features": {
+         *         "functions": true,
+         *         "endpoints": true,
+         *         "hooks": true,
+         *         "secrets": false,
+         *         "usage": true
+         *       },
+         *       "theme": {
+         *         "brand_color": "#4f46e5",
+         *         "logo_url": "",
+         *         "name": "Acme",
+         *         "mode": "auto"
+         *       },
+         *       "expires_at": "2026-11-23T20:05:34.120Z",
+         *       "created_at": "2026-11-23T19:05:34.120Z",
+         *       "exchanged_at": "2026-11-23T19:05:40.002Z",
+         *       "revoked_at": null
+         *     }
+         */
         PortalSession: {
             /** @description `ps_…` */
             id: string;
@@ -2498,6 +2655,11 @@ export interface components {
             next_cursor: components["schemas"]["NextCursor"];
             has_more: components["schemas"]["HasMore"];
         };
+        /**
+         * @example {
+         *       "status": "ok"
+         *     }
+         */
         Status: {
             /** @enum {string} */
             status: "ok" | "ready";
