@@ -15,7 +15,7 @@ import (
 var storeReads = []string{"APIKeyByHash", "Delivery", "Endpoint", "Event", "EventType", "Function", "FunctionVersion", "Hook",
 	"HookEndpoint", "HookFunctions", "ListAPIKeys", "ListAttempts", "ListDeliveries", "ListEndpoints", "ListEventTypes",
 	"ListEvents", "ListFunctionVersions", "ListFunctions", "ListHookEndpoints", "ListHooks", "ListInvocations", "ListSecrets",
-	"ListTenants", "ListPortalSessions", "PortalSessionBySecret", "NextDue", "Ping", "QueueStats", "SealedSecrets", "Tenant", "Usage", "ListAuditLog", "Close"}
+	"ListTenants", "ListPortalSessions", "PortalSessionBySecret", "NextDue", "Ping", "QueueStats", "SealedSecrets", "Tenant", "Usage", "UsageOver", "ListAuditLog", "Close"}
 
 // Writes that change nothing a node keeps outside the store, and why.
 var storeUnwatchedWrites = map[string]string{
@@ -35,6 +35,7 @@ var storeUnwatchedWrites = map[string]string{
 	"PurgeExpired":          "retention: old payloads, bodies and logs, which nothing caches",
 	"RecordInvocations":     "function logs, which nothing caches",
 	"AddFunctionUsage":      "usage counters, which nothing caches",
+	"MarkEndpointCircuit":   "the delivery engine's own record of circuits, which nothing caches",
 	"PurgeAuditLog":         "retention: old audit entries, which nothing caches",
 	"CreatePortalSession":   "a new session is looked up only once its link is opened; the sessions it deletes had expired, and expiry is checked at every use",
 	"ExchangePortalSession": "the cookie secret it records is new: no node can have cached anything of it, not even its absence",

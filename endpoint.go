@@ -76,6 +76,14 @@ type EndpointStore interface {
 	// RotateEndpointSecret makes secret the endpoint's signing secret and keeps
 	// the old one signing until overlapUntil (no overlap if it is not after now).
 	RotateEndpointSecret(ctx context.Context, tenantID, id, secret string, overlapUntil, now time.Time) (*Endpoint, error)
+	// MarkEndpointCircuit records that a node's circuit breaker for the
+	// endpoint opened (open) or closed, and reports whether that changed
+	// the record: of the nodes whose circuits for an endpoint open, only
+	// the first changes it, and only the first to close one after that — so
+	// that each change is told once, whatever the number of nodes. A
+	// closing changes only a record of an opening. An endpoint that is
+	// gone changes nothing.
+	MarkEndpointCircuit(ctx context.Context, tenantID, id string, open bool, now time.Time) (bool, error)
 }
 
 // SecretPrefix starts every endpoint signing secret, as Standard Webhooks uses.

@@ -65,16 +65,20 @@ func ValidateEventTypeFilter(f string) error {
 }
 
 // MatchEventType reports whether an event of type typ matches the filters. No
-// filters means every type.
+// filters means every type — but Outlet's operational events (outlet.…)
+// match only filters that name them, exactly or with a wildcard such as
+// outlet.*: an endpoint taking every event of its tenant doesn't start
+// receiving Outlet's own.
 func MatchEventType(filters []string, typ string) bool {
+	operational := IsOperational(typ)
 	if len(filters) == 0 {
-		return true
+		return !operational
 	}
 	for _, f := range filters {
-		if f == typ || f == "*" {
+		if f == typ || (f == "*" && !operational) {
 			return true
 		}
-		if prefix, ok := strings.CutSuffix(f, "*"); ok && strings.HasPrefix(typ, prefix) {
+		if prefix, ok := strings.CutSuffix(f, "*"); ok && prefix != "" && strings.HasPrefix(typ, prefix) {
 			return true
 		}
 	}

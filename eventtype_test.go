@@ -20,6 +20,14 @@ func TestMatchEventType(t *testing.T) {
 		{[]string{"invoice.*"}, "invoices.paid", false},
 		{[]string{"user.created", "invoice.*"}, "user.created", true},
 		{[]string{"user.created", "invoice.*"}, "user.deleted", false},
+		// Outlet's operational events reach only those who name them.
+		{nil, "outlet.endpoint.disabled", false},
+		{[]string{"*"}, "outlet.endpoint.disabled", false},
+		{[]string{"outlet.endpoint.disabled"}, "outlet.endpoint.disabled", true},
+		{[]string{"outlet.*"}, "outlet.endpoint.disabled", true},
+		{[]string{"outlet.endpoint.*"}, "outlet.endpoint.circuit_opened", true},
+		{[]string{"outlet.function.*"}, "outlet.endpoint.disabled", false},
+		{[]string{"*", "outlet.delivery.exhausted"}, "outlet.delivery.exhausted", true},
 	}
 	for _, c := range cases {
 		if got := MatchEventType(c.filters, c.typ); got != c.want {

@@ -60,10 +60,12 @@ type TenantStore interface {
 
 var tenantIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// ValidateTenantID checks an id chosen by the platform for one of its customers.
+// ValidateTenantID checks an id chosen by the platform for one of its
+// customers, or the operator's own tenant (OperatorTenant).
 func ValidateTenantID(id string) error {
-	if !tenantIDPattern.MatchString(id) {
-		return Errorf(EINVALID, "tenant id %q is not valid: use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit", truncate(id, 80))
+	if !tenantIDPattern.MatchString(id) && id != OperatorTenant {
+		return Errorf(EINVALID, "tenant id %q is not valid: use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit "+
+			"(the one id starting with '_' is %s, the operator's own tenant)", truncate(id, 80), OperatorTenant)
 	}
 	return nil
 }

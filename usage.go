@@ -54,6 +54,26 @@ type UsageStore interface {
 	// Usage returns the tenant's usage per day, oldest first, for the days
 	// from since's to before's (exclusive), leaving out days with no use.
 	Usage(ctx context.Context, tenantID string, since, before time.Time) ([]*Usage, error)
+	// UsageOver returns the usage, in the UTC day of day, of the tenants
+	// whose count of events, deliveries or function invocations reached
+	// over's (a zero count in over is not looked at), by tenant id, at most
+	// limit of them after the tenant id after.
+	UsageOver(ctx context.Context, day time.Time, over Usage, after string, limit int) ([]TenantUsage, error)
+}
+
+// UsageOverLimit is the number of tenants UsageOver returns at most when
+// asked for limit: 1 to 1000, 1000 when limit isn't in that range.
+func UsageOverLimit(limit int) int {
+	if limit <= 0 || limit > 1000 {
+		return 1000
+	}
+	return limit
+}
+
+// TenantUsage is a tenant's usage in one day.
+type TenantUsage struct {
+	TenantID string
+	Usage
 }
 
 // UsageDay is the number of the UTC day t falls in, counted from 1970-01-01:

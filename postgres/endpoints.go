@@ -139,3 +139,19 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, tenantID, id, secret s
 	})
 	return ep, err
 }
+
+func (s *Store) MarkEndpointCircuit(ctx context.Context, tenantID, id string, open bool, now time.Time) (bool, error) {
+	query := `UPDATE endpoints SET circuit_opened_at = $1 WHERE tenant_id = $2 AND id = $3 AND circuit_opened_at IS NULL`
+	var opened any = ms(now)
+	if !open {
+		query = `UPDATE endpoints SET circuit_opened_at = $1 WHERE tenant_id = $2 AND id = $3 AND circuit_opened_at IS NOT NULL`
+		opened = nil
+	}
+	var changed bool
+	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, query, opened, tenantID, id)
+		changed = tag.RowsAffected() > 0
+		return err
+	})
+	return changed, err
+}

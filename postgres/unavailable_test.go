@@ -118,6 +118,12 @@ func storeCalls(s *Store, d *outlet.Delivery) map[string]func(ctx context.Contex
 			return s.AddFunctionUsage(ctx, []outlet.FunctionUsage{{TenantID: "acme", At: now, Invocations: 1}})
 		},
 		"Usage": func(ctx context.Context) error { return err2(s.Usage(ctx, "acme", now, now.Add(time.Hour))) },
+		"UsageOver": func(ctx context.Context) error {
+			return err2(s.UsageOver(ctx, now, outlet.Usage{Events: 1}, "", 10))
+		},
+		"MarkEndpointCircuit": func(ctx context.Context) error {
+			return err2(s.MarkEndpointCircuit(ctx, "acme", d.Target.ID, true, now))
+		},
 	}
 }
 

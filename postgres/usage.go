@@ -109,3 +109,25 @@ func (s *Store) Usage(ctx context.Context, tenantID string, since, before time.T
 		})
 	return out, dbErr(err)
 }
+
+func (s *Store) UsageOver(ctx context.Context, day time.Time, over outlet.Usage, after string, limit int) ([]outlet.TenantUsage, error) {
+	if over.Events <= 0 && over.Deliveries <= 0 && over.FunctionInvocations <= 0 {
+		return nil, nil
+	}
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	d := outlet.UsageDay(day)
+	out, err := collect(ctx, s.pool, `SELECT tenant_id, sum(events)::bigint, sum(deliveries)::bigint, sum(attempts)::bigint,
+		sum(function_invocations)::bigint, sum(function_cpu_ms)::bigint
+		FROM usage WHERE day = $1 AND tenant_id > $2 GROUP BY tenant_id
+		HAVING ($3::bigint > 0 AND sum(events) >= $3::bigint) OR ($4::bigint > 0 AND sum(deliveries) >= $4::bigint)
+			OR ($5::bigint > 0 AND sum(function_invocations) >= $5::bigint)
+		ORDER BY tenant_id LIMIT $6`,
+		[]any{d, after, over.Events, over.Deliveries, over.FunctionInvocations, outlet.UsageOverLimit(limit)},
+		func(r pgx.Row) (outlet.TenantUsage, error) {
+			u := outlet.TenantUsage{Usage: outlet.Usage{Day: outlet.UsageDate(d)}}
+			err := r.Scan(&u.TenantID, &u.Events, &u.Deliveries, &u.Attempts, &u.FunctionInvocations, &u.FunctionCPUMs)
+			return u, err
+		})
+	return out, dbErr(err)
+}

@@ -139,3 +139,23 @@ func (s *Store) RotateEndpointSecret(ctx context.Context, tenantID, id, secret s
 	})
 	return ep, err
 }
+
+func (s *Store) MarkEndpointCircuit(ctx context.Context, tenantID, id string, open bool, now time.Time) (bool, error) {
+	query := `UPDATE endpoints SET circuit_opened_at = ? WHERE tenant_id = ? AND id = ? AND circuit_opened_at IS NULL`
+	var opened any = ms(now)
+	if !open {
+		query = `UPDATE endpoints SET circuit_opened_at = ? WHERE tenant_id = ? AND id = ? AND circuit_opened_at IS NOT NULL`
+		opened = nil
+	}
+	var changed bool
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, opened, tenantID, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		changed = n > 0
+		return err
+	})
+	return changed, err
+}

@@ -90,3 +90,21 @@ func (s *Store) Usage(ctx context.Context, tenantID string, since, before time.T
 		})
 	return out, dbErr(err)
 }
+
+func (s *Store) UsageOver(ctx context.Context, day time.Time, over outlet.Usage, after string, limit int) ([]outlet.TenantUsage, error) {
+	if over.Events <= 0 && over.Deliveries <= 0 && over.FunctionInvocations <= 0 {
+		return nil, nil
+	}
+	limit = outlet.UsageOverLimit(limit)
+	d := outlet.UsageDay(day)
+	out, err := collect(ctx, s.r, `SELECT tenant_id, events, deliveries, attempts, function_invocations, function_cpu_ms FROM usage
+		WHERE day = ? AND tenant_id > ? AND ((? > 0 AND events >= ?) OR (? > 0 AND deliveries >= ?) OR (? > 0 AND function_invocations >= ?))
+		ORDER BY tenant_id LIMIT ?`,
+		[]any{d, after, over.Events, over.Events, over.Deliveries, over.Deliveries, over.FunctionInvocations, over.FunctionInvocations, limit},
+		func(r scanner) (outlet.TenantUsage, error) {
+			u := outlet.TenantUsage{Usage: outlet.Usage{Day: outlet.UsageDate(d)}}
+			err := r.Scan(&u.TenantID, &u.Events, &u.Deliveries, &u.Attempts, &u.FunctionInvocations, &u.FunctionCPUMs)
+			return u, err
+		})
+	return out, dbErr(err)
+}

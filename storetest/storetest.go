@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) outlet.Store) {
 		{"usage", usageTests},
 		{"portal sessions", portalSessionTests},
 		{"audit log", auditTests},
+		{"operational events", operationalTests},
 		{"text", textTests},
 	} {
 		t.Run(g.name, func(t *testing.T) {
