@@ -383,6 +383,10 @@ export class Api {
   deleteHook(name: string) {
     return this.request<void>("DELETE", `/hooks/${enc(name)}`);
   }
+  // Every tenant's changes and the operator's own, or one tenant's.
+  auditLog(f: AuditFilter & { tenant?: string }, cursor?: string) {
+    return this.get<Page<AuditEntry>>("/audit-log", { ...f, cursor, limit: 50 });
+  }
 }
 
 // The routes under /v1/tenants/{tenant}: what a tenant's key may call.
@@ -406,6 +410,9 @@ export class TenantClient {
 
   getTenant() {
     return this.get<Tenant>("");
+  }
+  auditLog(f: AuditFilter, cursor?: string) {
+    return this.get<Page<AuditEntry>>("/audit-log", { ...f, cursor, limit: 50 });
   }
 
   listEndpoints(cursor?: string) {
@@ -572,4 +579,27 @@ export interface FunctionTypes {
   context: string;
   events: Record<string, string>;
   hooks: Record<string, { input: string; output: string }>;
+}
+
+// An entry of the audit log: who changed what, when, from where.
+export interface AuditEntry {
+  id: string;
+  tenant_id: string | null;
+  actor_type: "admin" | "api_key" | "portal_session";
+  actor_id: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  summary: Record<string, unknown> | null;
+  address: string;
+  created_at: string;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  resource_type?: string;
+  resource_id?: string;
+  since?: string;
+  before?: string;
 }

@@ -4,6 +4,7 @@
 
 import { type ComponentChildren, Fragment, type VNode } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ActivityPage, AllActivityPage } from "./activity";
 import type { Api } from "./api";
 import { CatalogPage, EventTypePage, HookPage } from "./catalog";
 import { DeliveriesPage, DeliveryPage } from "./deliveries";
@@ -58,6 +59,7 @@ const tenantRoutes: TenantRoute[] = [
   { path: "hooks", features: ["hooks"], page: (p) => <HooksPage {...p} /> },
   { path: "secrets", features: ["secrets"], page: (p) => <SecretsPage {...p} /> },
   { path: "usage", features: ["usage"], page: (p) => <UsagePage {...p} /> },
+  { path: "activity", features: ["endpoints", "functions", "hooks", "secrets", "usage"], page: (p) => <ActivityPage {...p} /> },
 ];
 
 const tenantNav: { path: string; label: string; features: Feature[] }[] = [
@@ -67,6 +69,7 @@ const tenantNav: { path: string; label: string; features: Feature[] }[] = [
   { path: "hooks", label: "Hooks", features: ["hooks"] },
   { path: "secrets", label: "Secrets", features: ["secrets"] },
   { path: "usage", label: "Usage", features: ["usage"] },
+  { path: "activity", label: "Activity", features: ["endpoints", "functions", "hooks", "secrets", "usage"] },
 ];
 
 const operatorNav = [
@@ -74,6 +77,7 @@ const operatorNav = [
   { path: "catalog", label: "Event types & hooks" },
   { path: "health", label: "Node health" },
   { path: "usage", label: "Usage" },
+  { path: "activity", label: "Activity" },
 ];
 
 function shows(s: Session, fs: Feature[]): boolean {
@@ -106,6 +110,7 @@ function resolve(s: Session, api: Api, path: string): Resolved {
         ["catalog/hooks/:name", (x) => <HookPage name={x.name} />],
         ["health", () => <HealthPage />],
         ["usage", () => <AllUsagePage />],
+        ["activity", () => <AllActivityPage />],
       ];
       for (const [p, render] of ops) {
         const x = match(p, path);
