@@ -58,9 +58,12 @@ type Config struct {
 	// worker. Match the sandbox's limit per tenant (--function-concurrency) [8].
 	FunctionTenantMax int
 	Flow              FlowConfig // per-endpoint limits and circuit breaking
-	Now               func() time.Time
-	Logger            *slog.Logger
-	Metrics           *metrics.Metrics
+	// Notifier hears of circuits opening and closing, endpoints disabled and
+	// deliveries exhausted; nil: nobody.
+	Notifier Notifier
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
 	// TracerProvider makes a span of every publish and every attempt; nil:
 	// none, though a publish's trace context still reaches receivers.
 	TracerProvider trace.TracerProvider
@@ -157,15 +160,8 @@ func New(store Store, cfg Config) *Dispatcher {
 	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
 	d.complete = groupcommit.New(512, d.flushOutcomes)
 	d.deferred = groupcommit.New(512, d.flushDeferred)
-	onBreaker := func(open bool) {
-		if open {
-			cfg.Metrics.CircuitsOpen.Inc()
-		} else {
-			cfg.Metrics.CircuitsOpen.Dec()
-		}
-	}
-	d.sched = newScheduler(cfg.Flow, cfg.Workers, 0, cfg.Now, onBreaker)
-	d.fnSched = newScheduler(cfg.Flow, cfg.FunctionWorkers, cfg.FunctionTenantMax, cfg.Now, onBreaker)
+	d.sched = newScheduler(cfg.Flow, cfg.Workers, 0, cfg.Now, d.breakerChanged)
+	d.fnSched = newScheduler(cfg.Flow, cfg.FunctionWorkers, cfg.FunctionTenantMax, cfg.Now, d.breakerChanged)
 	return d
 }
 

@@ -15,6 +15,7 @@ type EventRun struct {
 	TenantID   string
 	Function   string
 	EventID    string // the same on every attempt, as webhook-id is for endpoints
+	EventType  string
 	DeliveryID string
 	Attempt    int // 1 for the first
 	Body       []byte

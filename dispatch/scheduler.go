@@ -59,8 +59,10 @@ type scheduler struct {
 	cfg       FlowConfig
 	tenantMax int // in-flight attempts one tenant may have, of all workers
 	now       func() time.Time
-	onBreaker func(open bool) // told when a circuit opens or closes
-	ready     chan struct{}   // a value when work may be ready for a worker
+	// onBreaker is told when c's attempt opened a circuit (until then) or
+	// closed it.
+	onBreaker func(c *outlet.Claim, open bool, until time.Time)
+	ready     chan struct{} // a value when work may be ready for a worker
 	mu        sync.Mutex
 	tenants   map[string]*tenantFlow
 	turns     []*tenantFlow // tenants with queued work, in turn order
@@ -109,7 +111,7 @@ type targetFlow struct {
 
 // newScheduler makes a scheduler for workers. One tenant may occupy at most
 // perTenant of them (0: no limit of its own), and never all.
-func newScheduler(cfg FlowConfig, workers, perTenant int, now func() time.Time, onBreaker func(bool)) *scheduler {
+func newScheduler(cfg FlowConfig, workers, perTenant int, now func() time.Time, onBreaker func(*outlet.Claim, bool, time.Time)) *scheduler {
 	// Leave an eighth of the workers (at least one) to other tenants.
 	tenantMax := max(workers-max(workers/8, 1), 1)
 	if perTenant > 0 {
@@ -407,7 +409,7 @@ func (s *scheduler) done(c *outlet.Claim, v verdict, took time.Duration) ([]*out
 	if v == reached {
 		if !tf.openUntil.IsZero() {
 			s.setOpen(tf, time.Time{})
-			s.onBreaker(false)
+			s.onBreaker(c, false, time.Time{})
 		}
 		tf.failures, tf.openUntil, tf.probing, tf.cooldown = 0, time.Time{}, false, s.cfg.BreakerCooldown
 		return nil, time.Time{}
@@ -422,7 +424,7 @@ func (s *scheduler) done(c *outlet.Claim, v verdict, took time.Duration) ([]*out
 	case tf.openUntil.IsZero() && tf.failures >= s.cfg.BreakerFailures && !s.cfg.BreakerOff:
 		s.setOpen(tf, now.Add(tf.cooldown))
 		tf.cooldown = min(2*tf.cooldown, s.cfg.BreakerMaxCooldown)
-		s.onBreaker(true)
+		s.onBreaker(c, true, tf.openUntil)
 	default:
 		return nil, time.Time{}
 	}

@@ -26,7 +26,7 @@ func newFlow(t *testing.T, cfg FlowConfig, workers int) *flowBundle {
 	t.Helper()
 	cfg.defaults(1000)
 	b := &flowBundle{clock: &flowClock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}}
-	b.s = newScheduler(cfg, workers, 0, b.clock.now, func(open bool) {
+	b.s = newScheduler(cfg, workers, 0, b.clock.now, func(_ *outlet.Claim, open bool, _ time.Time) {
 		if open {
 			b.opened++
 		} else {

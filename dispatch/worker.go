@@ -80,7 +80,7 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 			o.Attempt.URL = c.Endpoint.URL
 		}
 		o.Status = outlet.StatusFailed
-		d.record(o)
+		d.record(o, c, false)
 		return
 	}
 	ctx, span := d.startAttempt(c, trigger)
@@ -110,7 +110,10 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 	} else {
 		m.Attempts.WithLabelValues("failure").Inc()
 	}
-	d.record(o)
+	// Its schedule ran out: not the one more attempt a caller asked for of
+	// a delivery that had failed already.
+	exhausted := o.Status == outlet.StatusFailed && !c.Delivery.SingleAttempt
+	d.record(o, c, exhausted)
 }
 
 // startAttempt starts the span of an attempt, a child of the span the event
@@ -145,7 +148,7 @@ func (d *Dispatcher) runFunction(ctx context.Context, c *outlet.Claim, trigger o
 		return Result{Attempt: a}
 	}
 	run := d.cfg.Functions.RunEvent(ctx, EventRun{TenantID: c.Delivery.TenantID, Function: c.Delivery.Target.ID,
-		EventID: c.Event.ID, DeliveryID: c.Delivery.ID, Attempt: c.Delivery.Attempts + 1, Body: c.Event.Body()})
+		EventID: c.Event.ID, EventType: c.Event.Type, DeliveryID: c.Delivery.ID, Attempt: c.Delivery.Attempts + 1, Body: c.Event.Body()})
 	a.DurationMs = run.Duration.Milliseconds()
 	a.FunctionVersion, a.Logs = run.Version, run.Logs
 	a.ResponseBody, a.ResponseTruncated = clipBody(run.Output)
@@ -168,13 +171,16 @@ func clipBody(b []byte) (string, bool) {
 }
 
 // outcome is an attempt's outcome on its way to the store, with the hold it
-// ends.
+// ends and, for the notifier, the claim it was made of and whether it
+// exhausted its delivery's schedule.
 type outcome struct {
 	*outlet.AttemptOutcome
-	hold *hold
+	hold      *hold
+	claim     *outlet.Claim
+	exhausted bool
 }
 
-func (d *Dispatcher) record(o *outlet.AttemptOutcome) {
+func (d *Dispatcher) record(o *outlet.AttemptOutcome, c *outlet.Claim, exhausted bool) {
 	if o.Status != outlet.StatusPending {
 		d.cfg.Metrics.Deliveries.WithLabelValues(string(o.Status)).Inc()
 	}
@@ -183,7 +189,7 @@ func (d *Dispatcher) record(o *outlet.AttemptOutcome) {
 		h = v.(*hold)
 		h.recorded.Store(true)
 	}
-	if !d.complete.Add(outcome{o, h}) {
+	if !d.complete.Add(outcome{o, h, c, exhausted}) {
 		d.forgetHold(o.DeliveryID, h) // can't happen: workers stop before the completer
 	}
 }
@@ -214,6 +220,7 @@ func (d *Dispatcher) flushOutcomes(batch []outcome) {
 			for _, id := range disabled {
 				d.log.Warn("endpoint disabled: every attempt failed for longer than the disable period", "endpoint", id, "period", d.cfg.DisableAfter)
 			}
+			d.notifyRecorded(batch, disabled, now)
 			break
 		}
 		d.log.Error("recording attempt outcomes failed; retrying", "count", len(batch), "err", err)
