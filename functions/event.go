@@ -25,6 +25,7 @@ func (s *Service) RunEvent(ctx context.Context, e dispatch.EventRun) dispatch.Fu
 	call := s.call(v, env, e.Body, s.eventTimeout(v))
 	call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerEvent, EventID: e.EventID, DeliveryID: e.DeliveryID, Attempt: e.Attempt}
 	res := s.run(ctx, call, outlet.TriggerEvent, e.DeliveryID)
+	s.watched(tenantID, function, e.EventType, res.Error)
 	run := dispatch.FunctionRun{Version: v.Version, Output: res.Output, Logs: res.Logs, Duration: res.Duration}
 	if res.Error != nil {
 		run.ErrCode, run.ErrMsg = res.Error.Code, res.Error.Message

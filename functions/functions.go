@@ -70,7 +70,29 @@ type Config struct {
 	// TracerProvider makes a span of every hook invocation and function
 	// run; nil: none.
 	TracerProvider trace.TracerProvider
-	Now            func() time.Time
+	// Runs hears how each run at a hook or on an event went; nil: nobody.
+	Runs RunWatcher
+	Now  func() time.Time
+}
+
+// RunWatcher hears how each run of a tenant's function at a hook or on an
+// event went (test runs aside), for Outlet's operational events. eventType
+// is the event's, "" at a hook; errCode is "" when the run succeeded. It is
+// called on the run's own path: it must return at once.
+type RunWatcher interface {
+	FunctionRan(tenantID, function, eventType, errCode, errMsg string)
+}
+
+// watched tells the RunWatcher how a run went.
+func (s *Service) watched(tenantID, function, eventType string, ferr *sandbox.Error) {
+	if s.cfg.Runs == nil {
+		return
+	}
+	var code, msg string
+	if ferr != nil {
+		code, msg = ferr.Code, ferr.Message
+	}
+	s.cfg.Runs.FunctionRan(tenantID, function, eventType, code, msg)
 }
 
 // Service runs functions. It is safe for concurrent use.

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/dispatch"
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/secrets"
 	"github.com/outlethq/outlet/sandbox"
@@ -293,5 +295,56 @@ func TestASecretChangedThroughAnotherNodeRetiresThisNodesWarmEngines(t *testing.
 			t.Fatal("node b's warm engine kept the deleted secret long past its cache's time to live")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runsSeen is a RunWatcher that writes down what it is told.
+type runsSeen struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (r *runsSeen) FunctionRan(tenantID, function, eventType, errCode, errMsg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, strings.Join([]string{tenantID, function, eventType, errCode, errMsg}, "|"))
+}
+
+func TestEveryRunAtAHookOrOnAnEventIsToldTestRunsAreNot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	seen := &runsSeen{}
+	b.fns.cfg.Runs = seen
+	b.tenant(t, "acme")
+	b.hook(t, "checkout")
+	b.deploy(t, "acme", "pricing", `export default (i) => { if (i.fail || (i.data && i.data.fail)) throw new Error("no price"); return i }`, "checkout")
+
+	b.invoke(t, "acme", "checkout")
+	if _, err := b.fns.Invoke(context.Background(), "acme", "checkout", json.RawMessage(`{"fail":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	run := b.fns.RunEvent(context.Background(), dispatch.EventRun{TenantID: "acme", Function: "pricing", EventID: "evt_1", EventType: "invoice.paid",
+		DeliveryID: "dlv_1", Attempt: 1, Body: EventBody("invoice.paid", json.RawMessage(`{"fail":true}`), time.Now())})
+	if run.ErrCode != sandbox.CodeRuntimeError {
+		t.Fatalf("the run on the event: %+v; want a runtime_error", run)
+	}
+	if _, err := b.fns.Test(context.Background(), "acme", "pricing", TestRun{Input: json.RawMessage(`{"fail":true}`), Hook: "checkout", HookTimeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	want := []string{
+		"acme|pricing|||",
+		"acme|pricing||runtime_error|Error: no price",
+		"acme|pricing|invoice.paid|runtime_error|Error: no price",
+	}
+	if len(seen.got) != len(want) {
+		t.Fatalf("the watcher was told %q; want %q", seen.got, want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(seen.got[i], want[i]) {
+			t.Errorf("run %d was told as %q; want %q…", i, seen.got[i], want[i])
+		}
 	}
 }

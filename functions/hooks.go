@@ -126,6 +126,7 @@ func (s *Service) chain(ctx context.Context, tenantID string, h *outlet.Hook, fn
 		call := s.call(v, env, cur, left)
 		call.Meta = sandbox.Meta{Tenant: tenantID, Trigger: outlet.TriggerHook, Hook: h.Name}
 		res := s.run(ctx, call, outlet.TriggerHook, h.Name)
+		s.watched(tenantID, v.Function, "", res.Error)
 		if res.Error != nil {
 			if len(fns) > 1 {
 				res.Error.Message = "function " + v.Function + ": " + res.Error.Message
