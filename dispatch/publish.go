@@ -23,7 +23,7 @@ func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (_ outlet.Pu
 	if d.stopped.Load() {
 		return outlet.PublishOutcome{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
 	}
-	ctx, span := d.tracer.Start(ctx, "publish", trace.WithSpanKind(trace.SpanKindProducer))
+	ctx, span := d.tracer.Start(ctx, "publish", tracing.AsProducer...)
 	defer span.End()
 	ev.Trace = tracing.Of(ctx)
 	if span.IsRecording() {

@@ -121,11 +121,11 @@ func (d *Dispatcher) attempt(c *outlet.Claim) {
 // long after, is in the publish's trace, and so is the receiver's handling
 // of it (the span's context goes to the receiver as its traceparent).
 func (d *Dispatcher) startAttempt(c *outlet.Claim, trigger outlet.AttemptTrigger) (context.Context, trace.Span) {
-	kind := trace.SpanKindClient
+	kind := tracing.AsClient // a request to the receiver
 	if c.Delivery.Target.Type == outlet.TargetFunction {
-		kind = trace.SpanKindInternal
+		kind = nil // a run in this process
 	}
-	ctx, span := d.tracer.Start(tracing.Resume(d.attemptCtx, c.Event.Trace), "deliver", trace.WithSpanKind(kind))
+	ctx, span := d.tracer.Start(tracing.Resume(d.attemptCtx, c.Event.Trace), "deliver", kind...)
 	if span.IsRecording() {
 		dl := c.Delivery
 		target := tracing.EndpointID.String(dl.Target.ID)

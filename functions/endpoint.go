@@ -15,7 +15,6 @@ import (
 
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/dispatch"
@@ -44,7 +43,7 @@ func syncClient(policy netguard.Policy) *http.Client {
 // callEndpoint posts the hook's input to the tenant's sync endpoint, signed
 // as webhooks are, and takes its JSON answer as the output.
 func (s *Service) callEndpoint(ctx context.Context, ep *outlet.HookEndpoint, input json.RawMessage, timeoutMs int) (_ json.RawMessage, ferr *sandbox.Error) {
-	ctx, span := s.tracer.Start(ctx, "hook.endpoint", trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := s.tracer.Start(ctx, "hook.endpoint", tracing.AsClient...)
 	defer func() {
 		if ferr != nil {
 			if span.IsRecording() {

@@ -207,7 +207,7 @@ func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		ctx, span := s.tracer.Start(tracing.Extract(r.Context(), r.Header), pattern, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := s.tracer.Start(tracing.Extract(r.Context(), r.Header), pattern, tracing.AsServer...)
 		if span.SpanContext().IsValid() {
 			r = r.WithContext(ctx) // else there is no trace to carry on, and no need to copy r
 		}

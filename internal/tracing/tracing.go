@@ -54,6 +54,14 @@ const (
 	BatchSize       = attribute.Key("outlet.batch.size") // callers sharing one commit
 )
 
+// Start options for span kinds, made once: an option made in the call to
+// Start is allocated on every call, traced or not.
+var (
+	AsServer   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	AsClient   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+	AsProducer = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)}
+)
+
 // Tracer returns tp's tracer for one of Outlet's packages, or a no-op one
 // when tp is nil.
 func Tracer(tp trace.TracerProvider, pkg string) trace.Tracer {

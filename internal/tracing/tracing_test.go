@@ -169,7 +169,7 @@ func TestWithNothingToTraceTheHelpersAllocateNothing(t *testing.T) {
 			StartBatch("commit", attribute.String("db.system.name", "sqlite"), 3, func(i int) context.Context { return callers[i] }).End()
 		}},
 		{"a no-op span", 1, func() {
-			_, span := off.Start(ctx, "s")
+			_, span := off.Start(ctx, "s", AsServer...)
 			span.End()
 		}},
 	} {
