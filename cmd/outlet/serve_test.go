@@ -50,7 +50,7 @@ func TestEverySettingOfTheAppIsAFlag(t *testing.T) {
 		switch f.Value.Type() {
 		case "bool":
 			v = strconv.FormatBool(f.DefValue != "true")
-		case "int", "float64":
+		case "int", "int64", "float64":
 			v = "7"
 		case "duration":
 			v = "7m"

@@ -32,6 +32,7 @@ import (
 	"github.com/outlethq/outlet/internal/secrets"
 	"github.com/outlethq/outlet/internal/tracing"
 	"github.com/outlethq/outlet/internal/usage"
+	"github.com/outlethq/outlet/operational"
 	"github.com/outlethq/outlet/portal"
 	"github.com/outlethq/outlet/sandbox"
 )
@@ -44,6 +45,7 @@ type App struct {
 	meter     *usage.Meter
 	sandbox   *sandbox.Sandbox
 	functions *functions.Service
+	ops       *operational.Raiser
 	disp      *dispatch.Dispatcher
 	api       *httpapi.Server
 	portal    http.Handler // nil when switched off
@@ -84,6 +86,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, fmt.Errorf("--portal-cookie-samesite: %w", err)
 	}
 	if err := checkPublicURL(cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	if err := checkOperational(cfg); err != nil {
 		return nil, err
 	}
 
@@ -130,6 +135,23 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		st := a.sandbox.WarmStats()
 		return metrics.WarmStats{Engines: st.Engines, Bytes: st.Bytes}
 	})
+	// Told by the functions service and the dispatcher, it publishes
+	// through the store and has the dispatcher send at once.
+	a.ops = operational.New(operational.Config{
+		Store:                  a.store,
+		FunctionFailingRate:    cfg.FunctionFailingRate,
+		FunctionFailingWindow:  cfg.FunctionFailingWindow,
+		FunctionFailingMinRuns: cfg.FunctionFailingMinRuns,
+		UsageThresholds: outlet.Usage{Events: cfg.UsageThresholdEvents, Deliveries: cfg.UsageThresholdDeliveries,
+			FunctionInvocations: cfg.UsageThresholdFunctionRuns},
+		CacheTTL: cfg.CacheTTL,
+		Wake: func() {
+			if a.disp != nil {
+				a.disp.Wake()
+			}
+		},
+		Logger: log,
+	})
 	a.functions = functions.New(functions.Config{
 		Store:        a.store,
 		Sandbox:      a.sandbox,
@@ -144,6 +166,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger:         log,
 		Metrics:        m,
 		TracerProvider: tp,
+		Runs:           a.ops,
 	})
 	node := cfg.Node
 	if node == "" {
@@ -168,6 +191,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		AuditRetention:    cfg.AuditRetention,
 		Policy:            policy,
 		Functions:         a.functions,
+		Notifier:          a.ops,
 		Logger:            log,
 		Metrics:           m,
 		TracerProvider:    tp,
@@ -234,6 +258,7 @@ func (a *App) ready(ctx context.Context) error {
 func (a *App) Start(ln net.Listener) {
 	a.url = "http://" + ln.Addr().String()
 	a.disp.Start()
+	a.ops.Start()
 	go func() {
 		if err := a.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			a.served <- err
@@ -267,12 +292,16 @@ func (a *App) Shutdown(ctx context.Context) error {
 }
 
 // close closes what New opened, the users of a part before the part: the
-// functions' log, the sandbox, the meter (which the sandbox charges), the
-// store (which all of them write to).
+// functions' log, the operational events still to publish, the sandbox,
+// the meter (which the sandbox charges), the store (which all of them
+// write to).
 func (a *App) close(ctx context.Context) error {
 	var errs []error
 	if a.functions != nil {
 		a.functions.Close()
+	}
+	if a.ops != nil {
+		a.ops.Close()
 	}
 	if a.sandbox != nil {
 		if err := a.sandbox.Close(ctx); err != nil {
@@ -317,6 +346,21 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.api.ServeHTTP(w, r)
+}
+
+// checkOperational checks the thresholds of the operational events.
+func checkOperational(cfg Config) error {
+	switch {
+	case cfg.FunctionFailingRate < 0 || cfg.FunctionFailingRate > 1:
+		return fmt.Errorf("--function-failing-rate %v: give the share of runs that must fail, from 0 to 1 (0.5 for half; 0 never raises function.failing)", cfg.FunctionFailingRate)
+	case cfg.FunctionFailingWindow < time.Second:
+		return fmt.Errorf("--function-failing-window %v: give a window of a second or more (e.g. 5m)", cfg.FunctionFailingWindow)
+	case cfg.FunctionFailingMinRuns < 1:
+		return fmt.Errorf("--function-failing-min-runs %d: give 1 or more", cfg.FunctionFailingMinRuns)
+	case cfg.UsageThresholdEvents < 0 || cfg.UsageThresholdDeliveries < 0 || cfg.UsageThresholdFunctionRuns < 0:
+		return errors.New("the --usage-threshold-… settings are daily counts: give 0 (never) or more")
+	}
+	return nil
 }
 
 // checkPublicURL checks --public-url: empty, or the http(s) address people

@@ -273,6 +273,8 @@ func TestBadPortalSettingsAreRefusedNamingTheFlag(t *testing.T) {
 		"--portal-frame-ancestors": func(c *app.Config) { c.PortalFrameAncestors = []string{"https://app.example.com; script-src *"} },
 		"--portal-cookie-samesite": func(c *app.Config) { c.PortalCookieSameSite = "sometimes" },
 		"--public-url":             func(c *app.Config) { c.PublicURL = "outlet.example.com" },
+		"--function-failing-rate":  func(c *app.Config) { c.FunctionFailingRate = 1.5 },
+		"--usage-threshold":        func(c *app.Config) { c.UsageThresholdEvents = -1 },
 	} {
 		dir := t.TempDir()
 		bad := config(dir)

@@ -71,6 +71,18 @@ type Config struct {
 	FunctionWarmVMs      int
 	FunctionWarmMemory   int // bytes
 
+	// Operational events (see the operational package). A function whose
+	// runs in a FunctionFailingWindow fail at FunctionFailingRate or more,
+	// once it ran FunctionFailingMinRuns times, raises function.failing
+	// (rate 0: never); a tenant's daily count reaching a UsageThreshold…
+	// raises tenant.usage_threshold (0: never).
+	FunctionFailingRate        float64
+	FunctionFailingWindow      time.Duration
+	FunctionFailingMinRuns     int
+	UsageThresholdEvents       int64
+	UsageThresholdDeliveries   int64
+	UsageThresholdFunctionRuns int64
+
 	// Portal serves the portal at /portal/ and lets its sessions be made.
 	Portal bool
 	// PortalFrameAncestors are the sources that may frame the portal (the
@@ -98,41 +110,44 @@ type Config struct {
 // It is the one place they are written down.
 func Defaults() Config {
 	return Config{
-		Data:                 "./outlet-data",
-		RetrySchedule:        outlet.DefaultRetrySchedule,
-		AttemptTimeout:       15 * time.Second,
-		MaxRetryAfter:        time.Hour,
-		DisableAfter:         120 * time.Hour,
-		Retention:            30 * 24 * time.Hour,
-		AuditRetention:       90 * 24 * time.Hour,
-		MaxEventSize:         256 << 10,
-		Workers:              64,
-		MaxHeld:              10000,
-		EndpointMaxInFlight:  10,
-		BreakerFailures:      5,
-		BreakerCooldown:      10 * time.Second,
-		BreakerMaxCooldown:   5 * time.Minute,
-		Lease:                60 * time.Second,
-		PollInterval:         time.Second,
-		CacheTTL:             5 * time.Second,
-		AuthFailureRate:      10,
-		AuthFailureBurst:     200,
-		FunctionTimeout:      10 * time.Second,
-		FunctionMemoryMB:     64,
-		FunctionMaxTimeout:   time.Minute,
-		FunctionMaxMemoryMB:  256,
-		FunctionStackFrames:  5000,
-		FunctionMaxInput:     1 << 20,
-		FunctionMaxOutput:    1 << 20,
-		FunctionMaxLogs:      16 << 10,
-		FunctionConcurrency:  8,
-		FunctionMaxParallel:  64,
-		FunctionFetchLimit:   20,
-		FunctionFetchTimeout: 5 * time.Second,
-		FunctionWarmVMs:      256,
-		FunctionWarmMemory:   256 << 20,
-		Portal:               true,
-		PortalFrameAncestors: []string{"'none'"},
-		PortalCookieSameSite: "lax",
+		Data:                   "./outlet-data",
+		RetrySchedule:          outlet.DefaultRetrySchedule,
+		AttemptTimeout:         15 * time.Second,
+		MaxRetryAfter:          time.Hour,
+		DisableAfter:           120 * time.Hour,
+		Retention:              30 * 24 * time.Hour,
+		AuditRetention:         90 * 24 * time.Hour,
+		MaxEventSize:           256 << 10,
+		Workers:                64,
+		MaxHeld:                10000,
+		EndpointMaxInFlight:    10,
+		BreakerFailures:        5,
+		BreakerCooldown:        10 * time.Second,
+		BreakerMaxCooldown:     5 * time.Minute,
+		Lease:                  60 * time.Second,
+		PollInterval:           time.Second,
+		CacheTTL:               5 * time.Second,
+		AuthFailureRate:        10,
+		AuthFailureBurst:       200,
+		FunctionTimeout:        10 * time.Second,
+		FunctionMemoryMB:       64,
+		FunctionMaxTimeout:     time.Minute,
+		FunctionMaxMemoryMB:    256,
+		FunctionStackFrames:    5000,
+		FunctionMaxInput:       1 << 20,
+		FunctionMaxOutput:      1 << 20,
+		FunctionMaxLogs:        16 << 10,
+		FunctionConcurrency:    8,
+		FunctionMaxParallel:    64,
+		FunctionFetchLimit:     20,
+		FunctionFetchTimeout:   5 * time.Second,
+		FunctionWarmVMs:        256,
+		FunctionWarmMemory:     256 << 20,
+		FunctionFailingRate:    0.5,
+		FunctionFailingWindow:  5 * time.Minute,
+		FunctionFailingMinRuns: 10,
+		Portal:                 true,
+		PortalFrameAncestors:   []string{"'none'"},
+		PortalCookieSameSite:   "lax",
 	}
 }
