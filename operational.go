@@ -41,7 +41,7 @@ func IsOperational(typ string) bool { return strings.HasPrefix(typ, OperationalP
 // name; nil for any other name.
 func ReservedEventType(name string) error {
 	if IsOperational(name) {
-		return Errorf(EINVALID, "event type %q is reserved: names starting with %q are Outlet's operational events, which can't be created, changed or deleted; choose another name",
+		return Errorf(EFORBIDDEN, "event type %q is reserved: names starting with %q are Outlet's operational events, which nobody can create, change or delete; choose another name",
 			truncate(name, 140), OperationalPrefix)
 	}
 	return nil

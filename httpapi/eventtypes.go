@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/outlethq/outlet"
@@ -87,6 +89,9 @@ func (a *eventTypesAPI) create(w http.ResponseWriter, r *http.Request) error {
 	if req.Name == "" {
 		return outlet.Errorf(outlet.EINVALID, "name is required, e.g. \"invoice.paid\"")
 	}
+	if err := outlet.ReservedEventType(req.Name); err != nil {
+		return err
+	}
 	if err := checkEventType(et); err != nil {
 		return err
 	}
@@ -97,17 +102,30 @@ func (a *eventTypesAPI) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// list answers the platform's catalog with Outlet's operational event
+// types among it, by name.
 func (a *eventTypesAPI) list(w http.ResponseWriter, r *http.Request) error {
 	ets, err := a.store.ListEventTypes(r.Context())
 	if err != nil {
 		return err
 	}
+	ets = append(ets, outlet.OperationalEventTypes()...)
+	slices.SortFunc(ets, func(a, b *outlet.EventType) int { return strings.Compare(a.Name, b.Name) })
 	writeJSON(w, http.StatusOK, listOf(ets, ""))
 	return nil
 }
 
 func (a *eventTypesAPI) get(w http.ResponseWriter, r *http.Request) error {
-	et, err := a.store.EventType(r.Context(), r.PathValue("name"))
+	name := r.PathValue("name")
+	if outlet.IsOperational(name) {
+		et := outlet.OperationalEventType(name)
+		if et == nil {
+			return outlet.Errorf(outlet.ENOTFOUND, "event type %q not found: the operational event types are listed at GET /v1/event-types", name)
+		}
+		writeJSON(w, http.StatusOK, et)
+		return nil
+	}
+	et, err := a.store.EventType(r.Context(), name)
 	if err != nil {
 		return err
 	}
@@ -121,6 +139,9 @@ func (a *eventTypesAPI) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("name")
+	if err := outlet.ReservedEventType(name); err != nil {
+		return err
+	}
 	if req.Name != "" && req.Name != name {
 		return outlet.Errorf(outlet.EINVALID, "an event type can't be renamed; create %q and deprecate %q instead", req.Name, name)
 	}
@@ -146,6 +167,9 @@ func (a *eventTypesAPI) validateUpdate(ctx context.Context, name string, u outle
 }
 
 func (a *eventTypesAPI) delete(w http.ResponseWriter, r *http.Request) error {
+	if err := outlet.ReservedEventType(r.PathValue("name")); err != nil {
+		return err
+	}
 	if err := a.store.DeleteEventType(r.Context(), r.PathValue("name")); err != nil {
 		return err
 	}

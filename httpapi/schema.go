@@ -37,7 +37,16 @@ func (c *eventTypes) get(ctx context.Context, name string) (*typeEntry, error) {
 	if ok && c.now().Sub(e.loadedAt) < c.ttl {
 		return e, nil
 	}
-	et, err := c.store.EventType(ctx, name)
+	var et *outlet.EventType
+	var err error
+	if outlet.IsOperational(name) {
+		// Outlet's own: their entries are in the code, not the store.
+		if et = outlet.OperationalEventType(name); et == nil {
+			err = outlet.Errorf(outlet.ENOTFOUND, "event type %q not found", name)
+		}
+	} else {
+		et, err = c.store.EventType(ctx, name)
+	}
 	e = &typeEntry{loadedAt: c.now()}
 	switch {
 	case outlet.ErrorCode(err) == outlet.ENOTFOUND:
