@@ -95,7 +95,7 @@ export function EventTypePicker(props: { catalog: EventType[]; value: string[]; 
         />
         <p class="hint">
           Comma-separated. A pattern like <code>invoice.*</code> matches every type that starts with <code>invoice.</code>. Choosing nothing
-          means every type.
+          means every type but Outlet's own <code>outlet.…</code> events, which are sent only when chosen.
         </p>
       </div>
     </fieldset>

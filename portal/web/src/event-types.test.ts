@@ -18,4 +18,13 @@ test("a name takes only itself", () => {
   eq(matchEventType(["invoice.paid"], "invoice.paid.late"), false);
 });
 
+test("Outlet's operational events are taken only by filters that name them", () => {
+  eq(matchEventType([], "outlet.endpoint.disabled"), false);
+  eq(matchEventType(["*"], "outlet.endpoint.disabled"), false);
+  eq(matchEventType(["outlet.*"], "outlet.endpoint.disabled"), true);
+  eq(matchEventType(["outlet.endpoint.*"], "outlet.endpoint.circuit_opened"), true);
+  eq(matchEventType(["outlet.delivery.exhausted"], "outlet.delivery.exhausted"), true);
+  eq(matchEventType(["outlet.function.*"], "outlet.endpoint.disabled"), false);
+});
+
 done();
