@@ -4,7 +4,7 @@
 // the functions service and the usage counters tell a Raiser what happened;
 // it publishes ordinary events — stored, signed, retried and logged as any
 // other — into the operator's tenant and into the tenant they are about,
-// each only when an endpoint there subscribes to them.
+// each only when an endpoint (or a function) there subscribes to them.
 //
 // Two rules keep it quiet. Nothing is raised about the operator's tenant,
 // nor by an attempt or a run on an operational event: an endpoint that
@@ -32,6 +32,7 @@ import (
 type Store interface {
 	PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishOutcome, error)
 	ListEndpoints(ctx context.Context, tenantID string, page outlet.Page) ([]*outlet.Endpoint, string, error)
+	ListFunctions(ctx context.Context, tenantID string) ([]*outlet.Function, error)
 	MarkEndpointCircuit(ctx context.Context, tenantID, id string, open bool, now time.Time) (bool, error)
 	UsageOver(ctx context.Context, day time.Time, over outlet.Usage, after string, limit int) ([]outlet.TenantUsage, error)
 }
@@ -381,7 +382,7 @@ func (r *Raiser) CheckUsage(ctx context.Context) {
 }
 
 // flush publishes a batch of raises: each into the operator's tenant and
-// the tenant it is about, where an endpoint subscribes to it.
+// the tenant it is about, where an endpoint or a function subscribes to it.
 func (r *Raiser) flush(batch []raise) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -458,14 +459,16 @@ func (r *Raiser) publish(ctx context.Context, reqs []*outlet.PublishRequest, now
 	}
 }
 
-// listeners are what a tenant's endpoints subscribe to, as read at loaded.
+// listeners are what a tenant's endpoints and functions subscribe to, as
+// read at loadedAt.
 type listeners struct {
 	endpoints []outlet.Endpoint // their filters and whether they are disabled, nothing more
+	functions [][]string        // the event filters of their active versions
 	loadedAt  time.Time
 }
 
-// subscribed reports whether an enabled endpoint of the tenant takes
-// events of type typ. What the tenant's endpoints take is read again after
+// subscribed reports whether an enabled endpoint, or a function, of the
+// tenant takes events of type typ. What they take is read again after
 // CacheTTL; a tenant that doesn't exist has none.
 func (r *Raiser) subscribed(ctx context.Context, tenantID, typ string) bool {
 	now := r.cfg.Now()
@@ -473,24 +476,10 @@ func (r *Raiser) subscribed(ctx context.Context, tenantID, typ string) bool {
 	l := r.subs[tenantID]
 	r.mu.Unlock()
 	if l == nil || now.Sub(l.loadedAt) >= r.cfg.CacheTTL {
-		l = &listeners{loadedAt: now}
-		cursor := ""
-		for range 1000 {
-			eps, next, err := r.store.ListEndpoints(ctx, tenantID, outlet.Page{Limit: outlet.MaxPageLimit, Cursor: cursor})
-			if outlet.ErrorCode(err) == outlet.ENOTFOUND {
-				break
-			}
-			if err != nil {
-				r.log.Error("reading a tenant's endpoints failed; the operational event isn't raised for it", "tenant", tenantID, "err", err)
-				return false
-			}
-			for _, ep := range eps {
-				l.endpoints = append(l.endpoints, outlet.Endpoint{EventTypes: ep.EventTypes, Disabled: ep.Disabled})
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
+		var err error
+		if l, err = r.listeners(ctx, tenantID, now); err != nil {
+			r.log.Error("reading what a tenant subscribes to failed; the operational event isn't raised for it", "tenant", tenantID, "err", err)
+			return false
 		}
 		r.mu.Lock()
 		if len(r.subs) >= maxWindows {
@@ -504,5 +493,40 @@ func (r *Raiser) subscribed(ctx context.Context, tenantID, typ string) bool {
 			return true
 		}
 	}
+	for _, events := range l.functions {
+		if outlet.MatchEventType(events, typ) {
+			return true
+		}
+	}
 	return false
+}
+
+// listeners reads what the tenant's endpoints and functions subscribe to.
+func (r *Raiser) listeners(ctx context.Context, tenantID string, now time.Time) (*listeners, error) {
+	l := &listeners{loadedAt: now}
+	cursor := ""
+	for range 1000 {
+		eps, next, err := r.store.ListEndpoints(ctx, tenantID, outlet.Page{Limit: outlet.MaxPageLimit, Cursor: cursor})
+		if outlet.ErrorCode(err) == outlet.ENOTFOUND {
+			return l, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, ep := range eps {
+			l.endpoints = append(l.endpoints, outlet.Endpoint{EventTypes: ep.EventTypes, Disabled: ep.Disabled})
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	fns, err := r.store.ListFunctions(ctx, tenantID)
+	if err != nil && outlet.ErrorCode(err) != outlet.ENOTFOUND {
+		return nil, err
+	}
+	for _, fn := range fns {
+		l.functions = append(l.functions, fn.Events)
+	}
+	return l, nil
 }

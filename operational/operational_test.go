@@ -560,3 +560,26 @@ func TestNothingIsStoredThatNoEndpointSubscribesTo(t *testing.T) {
 		t.Error("the circuit's opening wasn't recorded")
 	}
 }
+
+func TestATenantsFunctionSubscribedToOperationalEventsGetsThem(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(_ *operational.Config, d *dispatch.Config) {
+		d.Flow = dispatch.FlowConfig{BreakerFailures: 1}
+	})
+	failing := newReceiver(t)
+	b.tenant("acme")
+	b.endpoint("acme", failing)
+	v := &outlet.FunctionVersion{TenantID: "acme", Function: "pager", Runtime: outlet.RuntimeJavaScript,
+		Code: []byte("export default (e) => e"), Events: []string{"outlet.endpoint.*"}}
+	v.Seal()
+	b.check(b.store.DeployFunction(b.ctx, v, b.now()))
+	failing.status.Store(503)
+	b.publish(b.nodes[0], "acme")
+	waitUntil(t, "circuit_opened in acme", func() bool { return len(b.events("acme", outlet.EventEndpointCircuitOpened)) == 1 })
+	ev := b.events("acme", outlet.EventEndpointCircuitOpened)[0]
+	ds, _, err := b.store.ListDeliveries(b.ctx, "acme", outlet.DeliveryFilter{Page: outlet.Page{Limit: 10}, EventID: ev.ID})
+	b.check(err)
+	if len(ds) != 1 || ds[0].Target != (outlet.Target{Type: outlet.TargetFunction, ID: "pager"}) {
+		t.Errorf("circuit_opened went to %+v; want the function pager alone", ds)
+	}
+}
