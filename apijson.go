@@ -259,3 +259,14 @@ func (r PublishResult) MarshalJSON() ([]byte, error) {
 		CreatedAt JSONTime `json:"created_at"`
 	}{plain(r), JSONTime(r.Timestamp), JSONTime(r.CreatedAt)})
 }
+
+// MarshalJSON writes the item as its PublishResult, or as {"error":…} when
+// the event was refused.
+func (it PublishBatchItem) MarshalJSON() ([]byte, error) {
+	if it.Error != nil || it.PublishResult == nil {
+		return json.Marshal(struct {
+			Error *Error `json:"error"`
+		}{it.Error})
+	}
+	return it.PublishResult.MarshalJSON()
+}

@@ -24,8 +24,8 @@ const (
 // Error is a failure with a machine-readable code and a message for people that
 // says what to change.
 type Error struct {
-	Code    string
-	Message string
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 func (e *Error) Error() string { return e.Message }

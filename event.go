@@ -117,18 +117,22 @@ func ValidateCallerEventID(id string) error {
 	return nil
 }
 
-// ValidateIdempotencyKey checks an Idempotency-Key header value.
-func ValidateIdempotencyKey(k string) error {
+// ValidateIdempotencyKey checks an idempotency key, given as what (the
+// Idempotency-Key header, or a batch's idempotency_key field).
+func ValidateIdempotencyKey(what, k string) error {
 	if len(k) == 0 || len(k) > 256 {
-		return Errorf(EINVALID, "Idempotency-Key must be 1 to 256 characters; it is %d", len(k))
+		return Errorf(EINVALID, "%s must be 1 to 256 characters; it is %d", what, len(k))
 	}
 	for i := 0; i < len(k); i++ {
 		if k[i] < 0x20 || k[i] > 0x7e {
-			return Errorf(EINVALID, "Idempotency-Key must be printable ASCII")
+			return Errorf(EINVALID, "%s must be printable ASCII", what)
 		}
 	}
 	return nil
 }
+
+// MaxBatchEvents is the most events one batch publish may hold.
+const MaxBatchEvents = 1000
 
 // PublishRequest asks the store to keep one new event and create its
 // deliveries, in one transaction.

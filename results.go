@@ -69,3 +69,22 @@ type PublishResult struct {
 	// before: the answer is that event, and nothing new is sent.
 	Replayed bool `json:"replayed"`
 }
+
+// PublishBatchResult is the answer to a batch publish: one item per event
+// of the request, in its order, and how many came to what.
+type PublishBatchResult struct {
+	Results []PublishBatchItem `json:"results"`
+	// Accepted counts the events stored now, Replayed those published
+	// before (answered as they were, nothing sent again), Failed those
+	// refused (nothing of them is stored).
+	Accepted int `json:"accepted"`
+	Replayed int `json:"replayed"`
+	Failed   int `json:"failed"`
+}
+
+// PublishBatchItem is the answer for one event of a batch publish: what a
+// publish of it alone would have answered, or why it was refused.
+type PublishBatchItem struct {
+	*PublishResult        // nil when the event was refused
+	Error          *Error `json:"error,omitempty"`
+}

@@ -13,55 +13,111 @@ import (
 )
 
 // Publish stores an event and its deliveries durably, and starts delivering
-// them from this node. It returns once the event is committed. The
-// deliveries are claimed for this node while it has room to hold them;
-// beyond that they wait in the store for the poller.
-//
-// The event keeps the trace context of the publish's span (or, with tracing
-// off, the one ctx came with), so that its deliveries carry it on.
-func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (_ outlet.PublishOutcome, err error) {
-	if d.stopped.Load() {
-		return outlet.PublishOutcome{}, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
-	}
-	ctx, span := d.tracer.Start(ctx, "publish", tracing.AsProducer...)
-	defer span.End()
-	ev.Trace = tracing.Of(ctx)
-	if span.IsRecording() {
-		span.SetAttributes(tracing.Tenant.String(ev.TenantID), tracing.EventType.String(ev.Type))
-		defer func() { endPublish(span, ev, err) }()
-	}
-	now := d.cfg.Now()
-	req := &outlet.PublishRequest{Event: ev, Hold: d.sched.holds(ev.TenantID, now)}
-	// A tenant may fill at most half of what this node holds, so others'
-	// fresh events are still sent at once while it has a flood queued.
-	if d.room() > 0 && d.sched.tenantQueued(ev.TenantID)+d.fnSched.tenantQueued(ev.TenantID) < d.cfg.MaxHeld/2 {
-		req.LeaseOwner, req.LeaseUntil = d.cfg.Owner, now.Add(d.cfg.Lease)
-	}
-	results, err := d.store.PublishEvents(ctx, []*outlet.PublishRequest{req}, now)
+// them from this node: a batch of one (see PublishBatch).
+func (d *Dispatcher) Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishOutcome, error) {
+	rs, err := d.PublishBatch(ctx, []*outlet.Event{ev})
 	if err != nil {
 		return outlet.PublishOutcome{}, err
 	}
-	r := results[0]
-	if r.Err != nil {
-		return r, r.Err
-	}
-	if span.IsRecording() {
-		// A replay answers with the event stored first, under its own id.
-		span.SetAttributes(tracing.EventID.String(r.Event.ID), tracing.Deliveries.Int(r.Deliveries), tracing.Replayed.Bool(r.Replayed))
-	}
-	d.enqueue(r.Claims)
-	if r.DueNow > 0 {
-		d.nudge() // some wait in the store, due: ordered, or beyond what this node holds
-	}
-	if !r.Replayed {
-		d.cfg.Metrics.EventsPublished.Inc()
-	}
-	return r, nil
+	return rs[0], rs[0].Err
 }
 
-func endPublish(span trace.Span, ev *outlet.Event, err error) {
+// PublishBatch stores events and their deliveries durably, in one
+// transaction, and starts delivering them from this node. It returns once
+// they are committed, with each event's outcome in order: an event refused
+// by the store (a conflicting idempotency key, say) fails in its Err alone.
+// An error means none was stored. The deliveries are claimed for this node
+// while it has room to hold them; beyond that they wait in the store for
+// the poller.
+//
+// The events keep the trace context of the publish's span (or, with
+// tracing off, the one ctx came with), so that their deliveries carry it on.
+func (d *Dispatcher) PublishBatch(ctx context.Context, evs []*outlet.Event) (_ []outlet.PublishOutcome, err error) {
+	if d.stopped.Load() {
+		return nil, outlet.Errorf(outlet.EUNAVAILABLE, "this node is shutting down; publish again")
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	ctx, span := d.tracer.Start(ctx, "publish", tracing.AsProducer...)
+	defer span.End()
+	tc := tracing.Of(ctx)
+	if span.IsRecording() {
+		setPublishAttributes(span, evs)
+		defer func() { endPublish(span, evs, err) }()
+	}
+	now := d.cfg.Now()
+	reqs := make([]*outlet.PublishRequest, len(evs))
+	// A tenant may fill at most half of what this node holds, so others'
+	// fresh events are still sent at once while it has a flood queued. The
+	// budget counts events, each of which makes one delivery or more.
+	budget := map[string]int{}
+	holds := map[string]map[string]time.Time{}
+	for i, ev := range evs {
+		ev.Trace = tc
+		t := ev.TenantID
+		if _, ok := holds[t]; !ok {
+			holds[t] = d.sched.holds(t, now)
+			budget[t] = min(d.room(), d.cfg.MaxHeld/2-d.sched.tenantQueued(t)-d.fnSched.tenantQueued(t))
+		}
+		reqs[i] = &outlet.PublishRequest{Event: ev, Hold: holds[t]}
+		if budget[t] > 0 {
+			budget[t]--
+			reqs[i].LeaseOwner, reqs[i].LeaseUntil = d.cfg.Owner, now.Add(d.cfg.Lease)
+		}
+	}
+	results, err := d.store.PublishEvents(ctx, reqs, now)
 	if err != nil {
-		span.SetAttributes(tracing.EventID.String(ev.ID), semconv.ErrorTypeKey.String(outlet.ErrorCode(err)))
+		return nil, err
+	}
+	stored, due := 0, false
+	for _, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		d.enqueue(r.Claims)
+		due = due || r.DueNow > 0
+		if !r.Replayed {
+			stored++
+		}
+	}
+	if due {
+		d.nudge() // some wait in the store, due: ordered, or beyond what this node holds
+	}
+	d.cfg.Metrics.EventsPublished.Add(float64(stored))
+	if span.IsRecording() && len(results) == 1 {
+		if r := results[0]; r.Err != nil {
+			endPublish(span, evs, r.Err)
+		} else {
+			// A replay answers with the event stored first, under its own id.
+			span.SetAttributes(tracing.EventID.String(r.Event.ID), tracing.Deliveries.Int(r.Deliveries), tracing.Replayed.Bool(r.Replayed))
+		}
+	}
+	return results, nil
+}
+
+// setPublishAttributes names what a publish is of: its tenant, and its
+// event's type, or for a batch, how many events it holds.
+func setPublishAttributes(span trace.Span, evs []*outlet.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	span.SetAttributes(tracing.Tenant.String(evs[0].TenantID))
+	if len(evs) == 1 {
+		span.SetAttributes(tracing.EventType.String(evs[0].Type))
+	} else {
+		span.SetAttributes(tracing.BatchSize.Int(len(evs)))
+	}
+}
+
+// endPublish marks a publish that stored nothing, or a single event's that
+// the store refused, as failed.
+func endPublish(span trace.Span, evs []*outlet.Event, err error) {
+	if err != nil {
+		if len(evs) == 1 {
+			span.SetAttributes(tracing.EventID.String(evs[0].ID))
+		}
+		span.SetAttributes(semconv.ErrorTypeKey.String(outlet.ErrorCode(err)))
 		span.SetStatus(codes.Error, "")
 	}
 }

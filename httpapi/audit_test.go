@@ -55,6 +55,7 @@ var auditedRoutes = map[string]string{
 // audit log records, and why.
 var unauditedWrites = map[string]string{
 	"POST /v1/tenants/{tenant}/events":                "a publish is the platform's data, not a change of configuration; the event itself is its record",
+	"POST /v1/tenants/{tenant}/events/batch":          "a batch publish is the platform's data, as a publish is; each event is its own record",
 	"POST /v1/tenants/{tenant}/hooks/{hook}/invoke":   "a hook's call is the platform's data, as a publish is; its functions' runs are in their logs",
 	"POST /v1/tenants/{tenant}/functions/{name}/test": "a dry run: it changes nothing, and its run is in the function's logs",
 }

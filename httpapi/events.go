@@ -13,6 +13,7 @@ import (
 
 type publisher interface {
 	Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishOutcome, error)
+	PublishBatch(ctx context.Context, evs []*outlet.Event) ([]outlet.PublishOutcome, error)
 }
 
 type eventsAPI struct {
@@ -28,6 +29,7 @@ type eventsAPI struct {
 
 func (a *eventsAPI) routes(s *Server) {
 	s.handle("POST /v1/tenants/{tenant}/events", tenantScope, a.publish)
+	s.handle("POST /v1/tenants/{tenant}/events/batch", tenantScope, a.publishBatch)
 	s.handle("GET /v1/tenants/{tenant}/events", tenantScope, a.list)
 	s.handle("GET /v1/tenants/{tenant}/events/{id}", tenantScope, a.get)
 }
@@ -51,7 +53,13 @@ func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &req, false); err != nil {
 		return err
 	}
-	ev, err := a.event(r, &req)
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" {
+		if err := outlet.ValidateIdempotencyKey("Idempotency-Key", key); err != nil {
+			return err
+		}
+	}
+	ev, err := a.event(r.Context(), r.PathValue("tenant"), &req, key, a.now())
 	if err != nil {
 		return err
 	}
@@ -75,8 +83,9 @@ func (a *eventsAPI) publish(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// event checks a publish request and builds the event it asks for.
-func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, error) {
+// event checks a publish request and builds the event it asks for, with
+// the idempotency key given (checked already; "" for none).
+func (a *eventsAPI) event(ctx context.Context, tenantID string, req *publishRequest, key string, now time.Time) (*outlet.Event, error) {
 	if req.Type == "" {
 		return nil, outlet.Errorf(outlet.EINVALID, "type is required, e.g. \"invoice.paid\"")
 	}
@@ -95,7 +104,7 @@ func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, 
 	if data.Len() > a.maxData {
 		return nil, outlet.Errorf(outlet.ETOOLARGE, "data is %d bytes; the limit is %d (--max-event-size)", data.Len(), a.maxData)
 	}
-	typ, err := a.types.get(r.Context(), req.Type)
+	typ, err := a.types.get(ctx, req.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -107,9 +116,8 @@ func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, 
 			return nil, err
 		}
 	}
-	now := a.now()
-	ev := &outlet.Event{TenantID: r.PathValue("tenant"), Type: req.Type, Data: data.Bytes(), Timestamp: now, CreatedAt: now,
-		PayloadHash: outlet.ContentHash(req.Type, data.Bytes())}
+	ev := &outlet.Event{TenantID: tenantID, Type: req.Type, Data: data.Bytes(), Timestamp: now, CreatedAt: now,
+		PayloadHash: outlet.ContentHash(req.Type, data.Bytes()), IdempotencyKey: key}
 	if req.Timestamp != nil {
 		ev.Timestamp = req.Timestamp.UTC()
 		// RFC 3339 has four-digit years: an offset can carry a time past
@@ -126,12 +134,6 @@ func (a *eventsAPI) event(r *http.Request, req *publishRequest) (*outlet.Event, 
 		ev.ID = *req.ID
 	} else {
 		ev.ID = outlet.NewID(outlet.PrefixEvent)
-	}
-	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		if err := outlet.ValidateIdempotencyKey(k); err != nil {
-			return nil, err
-		}
-		ev.IdempotencyKey = k
 	}
 	return ev, nil
 }

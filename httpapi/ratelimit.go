@@ -37,6 +37,14 @@ type tenantLimit struct {
 // over its limit it returns an ERATELIMIT error and how long until a
 // publish would be accepted.
 func (p *publishLimits) allow(ctx context.Context, tenantID string) (time.Duration, error) {
+	return p.allowN(ctx, tenantID, 1)
+}
+
+// allowN takes n publishes from the tenant's allowance, all or none: when
+// they don't all fit it takes none, and returns an ERATELIMIT error and how
+// long until they would. More than the tenant may publish in a second never
+// fit, which is ETOOLARGE. With n = 0 it only checks that the tenant exists.
+func (p *publishLimits) allowN(ctx context.Context, tenantID string, n int) (time.Duration, error) {
 	now := p.now()
 	p.mu.Lock()
 	tl := p.tenants[tenantID]
@@ -80,12 +88,20 @@ func (p *publishLimits) allow(ctx context.Context, tenantID string) (time.Durati
 	if tl.limiter == nil {
 		return 0, nil
 	}
-	r := tl.limiter.ReserveN(now, 1)
+	r := tl.limiter.ReserveN(now, n)
+	if !r.OK() {
+		return 0, outlet.Errorf(outlet.ETOOLARGE, "this batch holds %d events, more than tenant %q may publish in a second (%d) on this node; send batches of at most %d",
+			n, tenantID, tl.perSecond, tl.perSecond)
+	}
 	wait := r.DelayFrom(now)
 	if wait == 0 {
 		return 0, nil
 	}
 	r.CancelAt(now)
+	if n > 1 {
+		return wait, outlet.Errorf(outlet.ERATELIMIT, "tenant %q may publish %d events per second on this node, and this batch of %d would go over it; nothing of it was stored: retry after the time in Retry-After",
+			tenantID, tl.perSecond, n)
+	}
 	return wait, outlet.Errorf(outlet.ERATELIMIT, "tenant %q may publish %d events per second on this node; retry after the time in Retry-After",
 		tenantID, tl.perSecond)
 }

@@ -291,6 +291,16 @@ var specs = map[string]routeSpec{
 		{"timestamp", `"yesterday"`, "RFC 3339"},
 		{"timestamp", `1700000000`, "RFC 3339"},
 	}},
+	"POST /v1/tenants/{tenant}/events/batch": {body: `{"events":[{"type":"invoice.paid","data":{"amount":1},"idempotency_key":"sweep-1"}]}`,
+		maxBody: 8 << 20, ok: 200, wrongTypes: []wrongType{
+			{"events", `{"type":"invoice.paid","data":{}}`, "an array of JSON values"},
+			{"events", `"invoice.paid"`, "an array of JSON values"},
+		}, refusals: []refusal{
+			{what: "no events", body: `{}`, status: 422, says: []string{"events is required"}},
+			{what: "an empty batch", body: `{"events":[]}`, status: 422, says: []string{"1 to 1000"}},
+			{what: "1,001 events", body: `{"events":[` + strings.Repeat(`{"type":"order.placed","data":{}},`, 1000) + `{"type":"order.placed","data":{}}]}`,
+				status: 413, says: []string{"at most 1000"}},
+		}},
 	"GET /v1/tenants/{tenant}/events":      {list: true, ok: 200},
 	"GET /v1/tenants/{tenant}/events/{id}": {owned: true, ok: 200},
 

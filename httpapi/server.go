@@ -26,6 +26,7 @@ import (
 // Dispatcher is what the API needs of the delivery engine.
 type Dispatcher interface {
 	Publish(ctx context.Context, ev *outlet.Event) (outlet.PublishOutcome, error)
+	PublishBatch(ctx context.Context, evs []*outlet.Event) ([]outlet.PublishOutcome, error)
 	Retry(ctx context.Context, tenantID, deliveryID string) (*outlet.Delivery, error)
 	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) (int, error)
 	CheckURL(raw string) error

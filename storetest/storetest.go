@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) outlet.Store) {
 		{"event types", eventTypeTests},
 		{"endpoints", endpointTests},
 		{"publish", publishTests},
+		{"batch publish", batchTests},
 		{"events", eventTests},
 		{"claims", claimTests},
 		{"attempts", attemptTests},
