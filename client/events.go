@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/url"
 	"time"
@@ -24,10 +25,19 @@ type Publish struct {
 	Data any `json:"data"`
 	// Timestamp is when the event happened; nil means when it is accepted.
 	Timestamp *time.Time `json:"timestamp,omitempty"`
+	// IdempotencyKey makes publishing the event again, under the same key,
+	// answer with the first event and send nothing twice. Publish sends it
+	// as the Idempotency-Key header, PublishBatch with the event.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // PublishResult is the answer to a publish.
 type PublishResult = outlet.PublishResult
+
+// PublishBatchResult is the answer to a batch publish: one item per event,
+// in order, each either a PublishResult or an Error (an *outlet.Error, so
+// outlet.ErrorCode reads its code) for an event refused alone.
+type PublishBatchResult = outlet.PublishBatchResult
 
 // EventFilter selects events to list.
 type EventFilter struct {
@@ -50,9 +60,39 @@ func (f EventFilter) query() url.Values {
 // endpoint. It returns once the event is durably stored. Use
 // WithIdempotencyKey to publish safely more than once.
 func (s *EventsService) Publish(ctx context.Context, tenant string, p Publish, opts ...RequestOption) (*PublishResult, error) {
+	if p.IdempotencyKey != "" {
+		opts = append([]RequestOption{WithIdempotencyKey(p.IdempotencyKey)}, opts...)
+		p.IdempotencyKey = ""
+	}
 	var out PublishResult
 	if err := s.c.do(ctx, "POST", path("v1", "tenants", tenant, "events"), nil, p, &out, opts); err != nil {
 		return nil, err
+	}
+	return &out, nil
+}
+
+// MaxBatch is the most events one PublishBatch may send.
+const MaxBatch = outlet.MaxBatchEvents
+
+// PublishBatch stores up to MaxBatch events for the tenant in one request
+// and one commit, and sends each to every matching endpoint and function.
+// It returns once the events it accepted are durably stored, with one
+// result per event, in order: an event refused alone (an unknown type, data
+// that doesn't match its schema, a key used for other content) has an Error
+// in its result and doesn't stop the others. An error return means the
+// whole batch was refused, and none of it stored. Give each event an
+// IdempotencyKey (or an ID) so that sending a batch again, after an answer
+// that never came, stores nothing twice.
+func (s *EventsService) PublishBatch(ctx context.Context, tenant string, events []Publish, opts ...RequestOption) (*PublishBatchResult, error) {
+	var out PublishBatchResult
+	body := struct {
+		Events []Publish `json:"events"`
+	}{events}
+	if err := s.c.do(ctx, "POST", path("v1", "tenants", tenant, "events", "batch"), nil, body, &out, opts); err != nil {
+		return nil, err
+	}
+	if len(out.Results) != len(events) {
+		return nil, fmt.Errorf("the server answered %d results for a batch of %d events", len(out.Results), len(events))
 	}
 	return &out, nil
 }

@@ -27,20 +27,44 @@ to the type.`,
 
 func newEventsPublishCmd(r *remote, tenant *string) *cobra.Command {
 	var p client.Publish
-	var data, dataFile, idempotencyKey string
+	var data, dataFile, idempotencyKey, file string
+	var batchSize int
 	var at time.Time
 	cmd := &cobra.Command{
-		Use:   "publish --type TYPE --data JSON",
-		Short: "Publish an event",
+		Use:   "publish --type TYPE --data JSON | --file EVENTS.ndjson",
+		Short: "Publish an event, or every event of a file",
 		Long: `Publish an event for a tenant. It is stored durably before the command
 returns, then sent to every matching endpoint. Publishing again with the same
 --idempotency-key (or --id) answers with the first event and sends nothing
-twice.`,
+twice.
+
+With --file, publish the events of a file of JSON lines (- for stdin), one
+event a line, in the fields of a batch publish: {"type":…,"data":…} and
+optionally "id", "timestamp" and "idempotency_key". They are sent in order,
+in batches of --batch-size (at most 1,000), each stored in one commit, and
+the command prints a result per line: accepted, replayed (published before
+under that id or key) or failed, with why. A failed line doesn't stop the
+others, but makes the command exit with status 1; a batch refused whole (a
+rate limit that retries didn't get past, say) stops it, and it says from
+which line on nothing was sent. Give every line an idempotency_key (or an
+id) and running the command again after a failure publishes nothing twice.
+--json prints each line's result as a line of JSON, with its "line" number.`,
 		Example: `  outlet events publish --tenant acme --type invoice.paid --data '{"invoice":"in_123","amount":4200}'
   outlet events publish --tenant acme --type invoice.paid --data-file event.json --idempotency-key in_123-paid
-  jq -c .data event.json | outlet events publish --tenant acme --type invoice.paid --data-file -`,
+  jq -c .data event.json | outlet events publish --tenant acme --type invoice.paid --data-file -
+  outlet events publish --tenant acme --file backfill.ndjson
+  outlet events publish --tenant acme --file backfill.ndjson --json | jq -c 'select(.error)'`,
 		Args: args(),
 		RunE: r.runTenant(tenant, func(c *call) error {
+			if file != "" {
+				if batchSize < 1 || batchSize > client.MaxBatch {
+					return fmt.Errorf("--batch-size must be 1 to %d", client.MaxBatch)
+				}
+				return publishFile(c, file, batchSize)
+			}
+			if p.Type == "" {
+				return fmt.Errorf("give the event's type with --type TYPE, or publish the events of a file with --file PATH")
+			}
 			raw, err := jsonInput(c.cmd, "data", data, dataFile)
 			if err != nil {
 				return err
@@ -52,11 +76,8 @@ twice.`,
 			if !at.IsZero() {
 				p.Timestamp = &at
 			}
-			opts := []client.RequestOption{c.keep()}
-			if idempotencyKey != "" {
-				opts = append(opts, client.WithIdempotencyKey(idempotencyKey))
-			}
-			res, err := c.client.Events.Publish(c.ctx(), c.tenant, p, opts...)
+			p.IdempotencyKey = idempotencyKey
+			res, err := c.client.Events.Publish(c.ctx(), c.tenant, p, c.keep())
 			if err != nil {
 				return err
 			}
@@ -79,8 +100,12 @@ twice.`,
 	fs.StringVar(&idempotencyKey, "idempotency-key", "", "publish at most once per key")
 	fs.StringVar(&p.ID, "id", "", "the event's id, chosen by you; default a new evt_… id")
 	fs.Var(newTimeValue(&at), "timestamp", "when the event happened (RFC 3339); default now")
-	cmd.MarkFlagRequired("type")
+	fs.StringVar(&file, "file", "", "publish the events of this file of JSON lines, one event a line (- for stdin)")
+	fs.IntVar(&batchSize, "batch-size", client.MaxBatch, "with --file, events sent in one request")
 	cmd.MarkFlagsMutuallyExclusive("data", "data-file")
+	for _, single := range []string{"type", "data", "data-file", "idempotency-key", "id", "timestamp"} {
+		cmd.MarkFlagsMutuallyExclusive("file", single)
+	}
 	return cmd
 }
 
