@@ -35,7 +35,8 @@ Without --url, bench starts its own 'outlet serve' (this binary, a fresh data
 directory in a temporary folder, private networks allowed) and reports its
 memory too. It runs a webhook receiver on 127.0.0.1 that answers 200 at once,
 creates a tenant with --endpoints endpoints on it, publishes --events events
-of --size bytes from --concurrency publishers, and waits until every delivery
+of --size bytes from --concurrency publishers (--batch at a time, through the
+batch route, when it is given), and waits until every delivery
 has arrived or --timeout passes. Then, for comparison, it times a plain Go
 client posting the same number of requests straight to the receiver.`,
 		Args: cobra.NoArgs,
@@ -84,6 +85,7 @@ client posting the same number of requests straight to the receiver.`,
 	f.IntVar(&o.DeadEndpoints, "dead-endpoints", 0, "more endpoints each event fans out to, where nothing listens (connection refused); the rates count the healthy ones")
 	f.IntVar(&o.Size, "size", 1024, "bytes of data per event")
 	f.IntVar(&o.Rate, "rate", 0, "events per second to publish in all; 0 publishes as fast as the server accepts")
+	f.IntVar(&o.Batch, "batch", 0, "publish events this many at a time (1 to 1000) through the batch route; 0 publishes them one by one")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	f.BoolVar(&o.Baseline, "baseline", true, "also time a plain Go client posting straight to the receiver")
 	f.IntVar(&o.HookCalls, "hook-calls", 0, "after the events, time this many calls of a JavaScript function at a hook, one at a time, beside a bare Go handler")
@@ -96,6 +98,9 @@ client posting the same number of requests straight to the receiver.`,
 func printBench(w io.Writer, r *bench.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "events\t%d × %d B, %d publishers, %d endpoint(s)\n", r.Events, r.Size, r.Concurrency, r.Endpoints)
+	if r.Batch > 1 {
+		fmt.Fprintf(tw, "batches\t%d events a request\n", r.Batch)
+	}
 	if r.DeadEndpoints > 0 {
 		fmt.Fprintf(tw, "dead endpoints\t%d (connection refused), not counted below\n", r.DeadEndpoints)
 	}

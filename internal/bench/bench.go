@@ -29,12 +29,15 @@ type Options struct {
 	// 127.0.0.1 where nothing listens (every connection refused): what a
 	// dead customer endpoint costs the healthy ones.
 	DeadEndpoints int
-	Size          int           // bytes of event data
-	Rate          int           // events per second in all; 0: as fast as possible
-	Timeout       time.Duration // the whole run, publishing and delivering
-	Baseline      bool          // also time a plain client against the receiver
-	HookCalls     int           // calls of a JavaScript hook to time one by one; 0 skips hooks
-	Progress      io.Writer     // where to show progress; nil for none
+	Size          int // bytes of event data
+	Rate          int // events per second in all; 0: as fast as possible
+	// Batch publishes events that many at a time, through the batch route;
+	// 0 or 1 publishes them one by one.
+	Batch     int
+	Timeout   time.Duration // the whole run, publishing and delivering
+	Baseline  bool          // also time a plain client against the receiver
+	HookCalls int           // calls of a JavaScript hook to time one by one; 0 skips hooks
+	Progress  io.Writer     // where to show progress; nil for none
 	// ServerStats, when set, samples the server's resident memory.
 	ServerStats func() (rssBytes, peakBytes int64, err error)
 }
@@ -47,6 +50,7 @@ type Result struct {
 	Concurrency       int     `json:"concurrency"`
 	Size              int     `json:"size_bytes"`
 	Rate              int     `json:"target_rate"`
+	Batch             int     `json:"batch,omitempty"`
 	Accepted          int     `json:"accepted"`
 	PublishErrors     int     `json:"publish_errors"`
 	PublishPerSec     float64 `json:"publish_per_sec"`
@@ -84,9 +88,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Rate < 0 || o.Rate > 1_000_000 {
 		return nil, fmt.Errorf("rate must be 0 (as fast as possible) to 1,000,000 events/s")
 	}
+	if o.Batch < 0 || o.Batch > maxBatch {
+		return nil, fmt.Errorf("batch must be 0 (one event a request) to %d events", maxBatch)
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	res := &Result{Events: o.Events, Endpoints: o.Endpoints, DeadEndpoints: o.DeadEndpoints, Concurrency: o.Concurrency, Size: o.Size, Rate: o.Rate}
+	if o.Batch > 1 {
+		res.Batch = o.Batch
+	}
 	rcv, err := startReceiver(o.Events * o.Endpoints)
 	if err != nil {
 		return nil, err
@@ -180,23 +190,52 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
+// maxBatch is the most events the batch route takes at once.
+const maxBatch = 1000
+
+// publish sends the run's events from o.Concurrency publishers, each taking
+// the next o.Batch of them (one, without batches) until none are left, and
+// paced by o.Rate in events per second when it is set.
 func publish(ctx context.Context, api *apiClient, tenant string, o Options, res *Result) {
 	data := map[string]any{"pad": strings.Repeat("x", max(o.Size-20, 0))}
-	payload, _ := json.Marshal(map[string]any{"type": "bench.event", "data": data})
+	event, _ := json.Marshal(map[string]any{"type": "bench.event", "data": data})
+	batch := max(o.Batch, 1)
+	path := "/v1/tenants/" + tenant + "/events"
+	body := func(n int) []byte { return event }
+	if o.Batch > 1 {
+		path += "/batch"
+		body = func(n int) []byte {
+			b := append([]byte(`{"events":[`), bytes.Repeat(append(event, ','), n)...)
+			return append(b[:len(b)-1], "]}"...)
+		}
+	}
+	full := body(batch)
 	var next atomic.Int64
 	var tick <-chan time.Time
 	if o.Rate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(o.Rate))
+		// One tick a request: a batch of n takes n events' time.
+		t := time.NewTicker(time.Duration(batch) * time.Second / time.Duration(o.Rate))
 		defer t.Stop()
 		tick = t.C
 	}
 	var mu sync.Mutex
+	fail := func(n int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.PublishErrors += n
+		if res.FirstErrorMessage == "" {
+			res.FirstErrorMessage = err.Error()
+		}
+	}
 	var wg sync.WaitGroup
 	for range o.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(o.Events) {
+		wg.Go(func() {
+			for {
+				end := next.Add(int64(batch))
+				n := batch - int(max(end-int64(o.Events), 0))
+				if n <= 0 {
+					return
+				}
 				if tick != nil {
 					select {
 					case <-tick:
@@ -204,25 +243,42 @@ func publish(ctx context.Context, api *apiClient, tenant string, o Options, res 
 						return
 					}
 				}
-				err := api.doRaw(ctx, "POST", "/v1/tenants/"+tenant+"/events", payload, nil)
-				if err != nil {
-					mu.Lock()
-					res.PublishErrors++
-					if res.FirstErrorMessage == "" {
-						res.FirstErrorMessage = err.Error()
-					}
-					mu.Unlock()
+				b := full
+				if n < batch {
+					b = body(n)
+				}
+				var out batchResult
+				var dst any
+				if o.Batch > 1 {
+					dst = &out
+				}
+				if err := api.doRaw(ctx, "POST", path, b, dst); err != nil {
+					fail(n, err)
 					if ctx.Err() != nil {
 						return
 					}
 					continue
 				}
-				api.accepted.Add(1)
+				accepted := n
+				for _, r := range out.Results {
+					if r.Error != nil {
+						accepted--
+						fail(1, fmt.Errorf("an event of a batch was refused: %s: %s", r.Error.Code, r.Error.Message))
+					}
+				}
+				api.accepted.Add(int64(accepted))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	res.Accepted = int(api.accepted.Load())
+}
+
+// batchResult is as much of a batch publish's answer as a run reads.
+type batchResult struct {
+	Results []struct {
+		Error *struct{ Code, Message string } `json:"error"`
+	} `json:"results"`
 }
 
 // baseline posts n bodies of the given size straight to url with c workers

@@ -30,6 +30,21 @@ func TestARunCountsEveryDeliveryOnce(t *testing.T) {
 	}
 }
 
+func TestARunInBatchesCountsEveryEventOfThem(t *testing.T) {
+	t.Parallel()
+	srv := outlettest.Start(t)
+	res, err := bench.Run(context.Background(), bench.Options{
+		URL: srv.URL, Key: outlettest.AdminKey,
+		Events: 250, Batch: 100, Concurrency: 2, Endpoints: 2, Size: 256, Timeout: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Batch != 100 || res.Accepted != 250 || res.PublishErrors != 0 || res.Delivered != 500 || res.Duplicates != 0 || res.TimedOut {
+		t.Errorf("result %+v; want 250 accepted in batches of 100 and 500 delivered, once each", res)
+	}
+}
+
 func TestARunStopsAtItsTimeout(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
