@@ -17,6 +17,15 @@ export class EventsService {
     publish(tenant, event, opts) {
         return this.#t.call("publishEvent", { path: { tenant }, body: event }, opts);
     }
+    /**
+     * Publishes up to 1,000 events in one call and answers one result per
+     * event, in order: the event's id, or the error that refused it alone.
+     * Every accepted event is durably stored before the answer. An event's
+     * `idempotency_key` does what the Idempotency-Key header does for one.
+     */
+    publishBatch(tenant, events, opts) {
+        return this.#t.call("publishEventBatch", { path: { tenant }, body: { events } }, opts);
+    }
     /** The tenant's events, newest first. */
     list(tenant, filter = {}, opts) {
         return this.#t.list("listEvents", { path: { tenant }, query: filter }, opts);

@@ -36,6 +36,7 @@ export const routes = {
     rotateEndpointSecret: ["POST", "/v1/tenants/{tenant}/endpoints/{id}/rotate-secret"],
     recoverEndpoint: ["POST", "/v1/tenants/{tenant}/endpoints/{id}/recover"],
     publishEvent: ["POST", "/v1/tenants/{tenant}/events"],
+    publishEventBatch: ["POST", "/v1/tenants/{tenant}/events/batch"],
     listEvents: ["GET", "/v1/tenants/{tenant}/events"],
     getEvent: ["GET", "/v1/tenants/{tenant}/events/{id}"],
     listDeliveries: ["GET", "/v1/tenants/{tenant}/deliveries"],

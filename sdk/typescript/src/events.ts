@@ -1,7 +1,7 @@
 import type { PageRequest } from "./page.js";
 import type { Filter } from "./routes.js";
 import type { RequestOptions, Transport } from "./transport.js";
-import type { Event, EventList, Publish, PublishResult } from "./types.js";
+import type { BatchEvent, Event, EventList, Publish, PublishBatchResult, PublishResult } from "./types.js";
 
 /** Publishing a tenant's events, and reading them back. */
 export class EventsService {
@@ -22,6 +22,16 @@ export class EventsService {
    */
   publish(tenant: string, event: Publish, opts?: RequestOptions): Promise<PublishResult> {
     return this.#t.call("publishEvent", { path: { tenant }, body: event }, opts);
+  }
+
+  /**
+   * Publishes up to 1,000 events in one call and answers one result per
+   * event, in order: the event's id, or the error that refused it alone.
+   * Every accepted event is durably stored before the answer. An event's
+   * `idempotency_key` does what the Idempotency-Key header does for one.
+   */
+  publishBatch(tenant: string, events: BatchEvent[], opts?: RequestOptions): Promise<PublishBatchResult> {
+    return this.#t.call("publishEventBatch", { path: { tenant }, body: { events } }, opts);
   }
 
   /** The tenant's events, newest first. */

@@ -462,6 +462,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant}/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's id, the platform's own identifier for it (1–64 letters, digits, `_`, `.` or `-`).
+                 * @example acme
+                 */
+                tenant: components["parameters"]["tenant"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a batch of events
+         * @description Publishes 1 to 1,000 events in one request and one commit, and answers `200` with one result per event, in order: the event as a single publish would answer it (`replayed: true` for an `id` or `idempotency_key` published before, by any publish or an earlier event of the batch), or `{"error":{"code","message"}}` for an event refused alone (bad type, data against its schema, too large, a key used for other content). Every event answered with an id is committed before the answer. The whole request is refused, and nothing stored, only for a body that isn't a batch (`400`, `422`), more than 1,000 events or 8 MiB (`413`), an unknown tenant (`404`), or a batch that doesn't fit in the tenant's publish rate limit (`429` with `Retry-After`; `413` if it is more than the limit's whole second). The `Idempotency-Key` header is refused: give each event its own `idempotency_key`.
+         */
+        post: operations["publishEventBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant}/events/{id}": {
         parameters: {
             query?: never;
@@ -1835,6 +1861,79 @@ export interface components {
             deliveries: number;
             /** @description The id or idempotency key was published before; this is that event, and nothing new is sent. */
             replayed: boolean;
+        };
+        /**
+         * @example {
+         *       "events": [
+         *         {
+         *           "type": "invoice.paid",
+         *           "data": {
+         *             "invoice": "in_1"
+         *           },
+         *           "idempotency_key": "in_1-paid"
+         *         },
+         *         {
+         *           "type": "invoice.paid",
+         *           "data": {
+         *             "invoice": "in_2"
+         *           },
+         *           "id": "in_2.paid"
+         *         }
+         *       ]
+         *     }
+         */
+        PublishBatch: {
+            /** @description The events to publish, each a `BatchEvent`, in the order their results come back. */
+            events: (components["schemas"]["BatchEvent"] | unknown)[];
+        };
+        /** @description One event of a batch publish. */
+        BatchEvent: {
+            /** @description The event type, e.g. `invoice.paid`. */
+            type: string;
+            /** @description Any JSON value, `null` included, unless the type's schema says otherwise. At most `--max-event-size` bytes (default 256 KiB). */
+            data: unknown;
+            /** @description An id of your own (1–128 letters, digits, `_`, `.`, `:` or `-`); publishing the same id again is a replay. */
+            id?: string;
+            /**
+             * Format: date-time
+             * @description When it happened; default now.
+             */
+            timestamp?: string;
+            /** @description 1–256 printable ASCII characters. Does for this event what the `Idempotency-Key` header does for a single publish. */
+            idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "results": [
+         *         {
+         *           "id": "evt_01jd2zq8r6yq3m0ckqf6tn2v8c",
+         *           "type": "invoice.paid",
+         *           "timestamp": "2026-11-23T19:05:34.120Z",
+         *           "created_at": "2026-11-23T19:05:34.120Z",
+         *           "deliveries": 2,
+         *           "replayed": false
+         *         },
+         *         {
+         *           "error": {
+         *             "code": "invalid",
+         *             "message": "data is required: the JSON value receivers get as \"data\" (any JSON value, null included)"
+         *           }
+         *         }
+         *       ],
+         *       "accepted": 1,
+         *       "replayed": 0,
+         *       "failed": 1
+         *     }
+         */
+        PublishBatchResult: {
+            /** @description One per event of the request, in its order. */
+            results: (components["schemas"]["PublishResult"] | components["schemas"]["Error"])[];
+            /** @description Events stored now. */
+            accepted: number;
+            /** @description Events published before, answered as they were; nothing is sent again. */
+            replayed: number;
+            /** @description Events refused; nothing of them is stored. */
+            failed: number;
         };
         /**
          * @example {
@@ -4026,6 +4125,45 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    publishEventBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant's id, the platform's own identifier for it (1–64 letters, digits, `_`, `.` or `-`).
+                 * @example acme
+                 */
+                tenant: components["parameters"]["tenant"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishBatch"];
+            };
+        };
+        responses: {
+            /** @description One result per event, in order; the events answered with an id are durably stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishBatchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             429: components["responses"]["RateLimited"];

@@ -82,6 +82,23 @@ test("publishing twice with one idempotency key answers with the same event", ne
   assert.deepEqual(ids.sort(), [first.id, other.id].sort());
 });
 
+test("a batch publish answers one result per event, in order, refusing only the bad ones", needsServer, async () => {
+  const outlet = admin();
+  const acme = await tenant(outlet);
+  const key = unique("order-1");
+  const batch = await outlet.events.publishBatch(acme.id, [
+    { type: "order.created", data: { order: 1 }, idempotency_key: key },
+    { type: "", data: {} },
+    { type: "order.created", data: { order: 1 }, idempotency_key: key },
+  ]);
+  const [first, bad, again] = batch.results;
+  assert.ok(first && "id" in first && again && "id" in again);
+  assert.equal(again.id, first.id, "the same idempotency key answers the same event");
+  assert.ok(bad && "error" in bad);
+  assert.equal(bad.error.code, "invalid");
+  assert.equal(batch.failed, 1);
+});
+
 test("iterating over deliveries walks every page through the cursors", needsServer, async (t) => {
   const outlet = admin();
   const acme = await tenant(outlet);
