@@ -4134,7 +4134,15 @@ export interface operations {
     publishEventBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description W3C Trace Context. Becomes the parent of the request's trace, which the deliveries (or the hook's calls) it makes carry on to receivers in their own `traceparent`, retries too, whether or not Outlet exports spans itself. One that doesn't parse is ignored.
+                 * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                 */
+                traceparent?: components["parameters"]["traceparent"];
+                /** @description W3C Trace Context vendor data, carried on with `traceparent`. */
+                tracestate?: components["parameters"]["tracestate"];
+            };
             path: {
                 /**
                  * @description The tenant's id, the platform's own identifier for it (1–64 letters, digits, `_`, `.` or `-`).
