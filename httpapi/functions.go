@@ -289,6 +289,8 @@ func (a *functionsAPI) types(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A function may subscribe to Outlet's own events too.
+	ets = append(ets, outlet.OperationalEventTypes()...)
 	hooks, err := a.store.ListHooks(ctx)
 	if err != nil {
 		return err

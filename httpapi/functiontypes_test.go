@@ -24,6 +24,9 @@ func TestFunctionTypes(t *testing.T) {
 	if !strings.Contains(types.Context, "readonly STRIPE_KEY?: string;") || strings.Contains(types.Context, "export") {
 		t.Errorf("the context alone should name the secret and export nothing:\n%s", types.Context)
 	}
+	if _, ok := types.Events["outlet.delivery.exhausted"]; !ok {
+		t.Errorf("the types lack Outlet's operational events, which a function may subscribe to")
+	}
 	if !strings.Contains(types.Events["invoice.paid"], "amount?: number;") {
 		t.Errorf("invoice.paid's type is %q", types.Events["invoice.paid"])
 	}

@@ -55,3 +55,31 @@ func TestTheActivityPageShowsWhoChangedWhat(t *testing.T) {
 	op.waitGone(text("STRIPE_KEY"))
 	op.see("OTHER")
 }
+
+// Outlet's operational event types are in the operator's catalog, described
+// and read-only: no control offers to change or delete one.
+func TestTheOperatorSeesOutletsOwnEventTypesReadOnly(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	o := startOutlet(t)
+	op, _ := opened(t, b, o, "", "operator", client.PortalSessionCreate{})
+	op.click(link("Event types & hooks"))
+	op.click(link("outlet.delivery.exhausted"))
+	op.waitFor(heading("outlet.delivery.exhausted"))
+	op.see("One of Outlet's operational event types", "_operator")
+	const offered = `[...document.querySelectorAll("main button")].filter((b) => /^(Save|Delete)/.test(b.textContent.trim())).length`
+	var n int
+	op.evalMain(offered, &n)
+	if n != 0 {
+		t.Errorf("an operational event type's page offers %d Save or Delete buttons", n)
+	}
+	// A platform's own event type does offer them: the check sees buttons.
+	_, err := o.api.EventTypes.Create(o.admin, client.EventTypeCreate{Name: "invoice.paid"})
+	o.must(err)
+	op.visit(o.url + "/portal/catalog/event-types/invoice.paid")
+	op.waitFor(button("Save"))
+	op.evalMain(offered, &n)
+	if n != 2 {
+		t.Errorf("a platform's event type's page offers %d Save or Delete buttons, want 2", n)
+	}
+}

@@ -45,6 +45,7 @@ export function CatalogPage() {
                       <code>{t.name}</code>
                     </Link>{" "}
                     {t.deprecated && <Badge kind="warn">deprecated</Badge>}
+                    {isOperational(t.name) && <Badge kind="info">Outlet's own</Badge>}
                   </td>
                   <td class="wrap">{t.description}</td>
                   <td>{t.schema != null ? "yes" : <span class="muted">none</span>}</td>
@@ -116,6 +117,12 @@ function JSONField(props: { label: string; hint: string; value: string; onInput:
   );
 }
 
+// Outlet's operational event types (outlet.…) are part of every catalog,
+// described by Outlet: nobody may change or delete them.
+export function isOperational(name: string): boolean {
+  return name.startsWith("outlet.");
+}
+
 export function EventTypePage({ name }: { name?: string }) {
   const { api, canWrite } = usePortal();
   const existing = useLoad<EventType | null>(() => (name ? api.getEventType(name) : Promise.resolve(null)), [name]);
@@ -127,7 +134,12 @@ export function EventTypePage({ name }: { name?: string }) {
         <Link to="catalog">Event types and hooks</Link> /
       </p>
       <PageTitle>{name ? <code>{name}</code> : "New event type"}</PageTitle>
-      <EventTypeForm key={name ?? ""} initial={existing.data ?? null} disabled={!canWrite} />
+      {name && isOperational(name) && (
+        <p class="note" role="note">
+          One of Outlet's operational event types: Outlet raises it and describes it, and it can't be changed or deleted. Subscribe to it by naming it on an endpoint of your operator tenant <code>_operator</code> (see docs/api.md, Operational webhooks).
+        </p>
+      )}
+      <EventTypeForm key={name ?? ""} initial={existing.data ?? null} disabled={!canWrite || (!!name && isOperational(name))} />
     </>
   );
 }
@@ -186,21 +198,23 @@ function EventTypeForm({ initial, disabled }: { initial: EventType | null; disab
             Saved.
           </p>
         )}
-        <div class="actions">
-          <Button type="submit" variant="primary" busy={save.busy}>
-            {initial ? "Save" : "Create event type"}
-          </Button>
-          {initial && (
-            <ConfirmButton
-              label="Delete"
-              confirm={`Delete ${initial.name} from the catalog? Endpoints keep their subscriptions.`}
-              onConfirm={async () => {
-                await api.deleteEventType(initial.name);
-                navigate("catalog");
-              }}
-            />
-          )}
-        </div>
+        {!disabled && (
+          <div class="actions">
+            <Button type="submit" variant="primary" busy={save.busy}>
+              {initial ? "Save" : "Create event type"}
+            </Button>
+            {initial && (
+              <ConfirmButton
+                label="Delete"
+                confirm={`Delete ${initial.name} from the catalog? Endpoints keep their subscriptions.`}
+                onConfirm={async () => {
+                  await api.deleteEventType(initial.name);
+                  navigate("catalog");
+                }}
+              />
+            )}
+          </div>
+        )}
       </fieldset>
     </form>
   );
