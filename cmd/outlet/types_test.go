@@ -24,7 +24,7 @@ export default async function (event: Events["invoice.paid"], ctx: Context) {
 `,
 	})
 	out := s.must(t, "types", "--tenant", "acme", "--dir", filepath.Join(dir, "src"))
-	if !strings.Contains(out, "outlet.d.ts") || !strings.Contains(out, "1 event types") {
+	if !strings.Contains(out, "outlet.d.ts") || !strings.Contains(out, " event types and 0 hooks of tenant acme") {
 		t.Errorf("outlet types printed %q", out)
 	}
 	decl, err := os.ReadFile(filepath.Join(dir, "src", "outlet.d.ts"))
