@@ -353,7 +353,7 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, bod
 		encoded = b
 	}
 	for attempt := 0; ; attempt++ {
-		resp, err := c.send(ctx, method, u, encoded, body != nil, r.header)
+		resp, err := c.send(ctx, method, u, encoded, r.header)
 		if err != nil {
 			return err
 		}
@@ -374,10 +374,10 @@ func (c *Client) do(ctx context.Context, method, p string, query url.Values, bod
 	}
 }
 
-// send sends one request, with body when hasBody.
-func (c *Client) send(ctx context.Context, method, u string, body []byte, hasBody bool, header http.Header) (*http.Response, error) {
+// send sends one request, with body unless it is nil.
+func (c *Client) send(ctx context.Context, method, u string, body []byte, header http.Header) (*http.Response, error) {
 	var rd io.Reader
-	if hasBody {
+	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
@@ -388,7 +388,7 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte, hasBod
 		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
-	if hasBody {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.key != "" {

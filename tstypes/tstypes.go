@@ -113,7 +113,7 @@ func Generate(c Catalog) Types {
 		t.Events[e.Name] = typ
 		b.WriteString(doc("  ", e.Description, e.Deprecated))
 		fmt.Fprintf(&b, "  %s: %s;\n", quote(e.Name), indent(typ, "  "))
-		if n, ok := aliases.take(pascal(e.Name) + "Event"); ok {
+		if n := pascal(e.Name) + "Event"; aliases.take(n) {
 			eventAliases = append(eventAliases, fmt.Sprintf("export type %s = Events[%s];\n", n, str(e.Name)))
 		}
 	}
@@ -139,10 +139,10 @@ func Generate(c Catalog) Types {
 		fmt.Fprintf(&b, "  %s: %s;\n", quote(h.Name), indent(in, "  "))
 		fmt.Fprintf(&outputs, "  %s: %s;\n", quote(h.Name), indent(out, "  "))
 		base := pascal(h.Name)
-		if n, ok := aliases.take(base + "Input"); ok {
+		if n := base + "Input"; aliases.take(n) {
 			hookAliases = append(hookAliases, fmt.Sprintf("export type %s = HookInputs[%s];\n", n, str(h.Name)))
 		}
-		if n, ok := aliases.take(base + "Output"); ok {
+		if n := base + "Output"; aliases.take(n) {
 			hookAliases = append(hookAliases, fmt.Sprintf("export type %s = HookOutputs[%s];\n", n, str(h.Name)))
 		}
 	}
@@ -560,9 +560,10 @@ func pascal(name string) string {
 	return s
 }
 
-// names hands out type names once: two catalog names that make the same
-// name (invoice.paid, invoice_paid) get none, and are reached through the
-// Events and Hook* interfaces by their own names.
+// names hands out type names once: the first catalog name that makes a
+// type name gets it; another that makes the same (invoice_paid after
+// invoice.paid) gets none, and is reached through the Events and Hook*
+// interfaces by its own name.
 type names struct{ seen map[string]int }
 
 func newNames() *names {
@@ -573,9 +574,10 @@ func newNames() *names {
 	return n
 }
 
-func (n *names) take(name string) (string, bool) {
+// take reports whether name was free, and takes it.
+func (n *names) take(name string) bool {
 	n.seen[name]++
-	return name, n.seen[name] == 1
+	return n.seen[name] == 1
 }
 
 // globals declares what the sandbox puts on a function's global object
