@@ -158,7 +158,7 @@ func New(store Store, cfg Config) *Dispatcher {
 		stopWorkers:  make(chan struct{}),
 	}
 	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
-	d.complete = groupcommit.New(512, d.flushOutcomes)
+	d.complete = groupcommit.NewLingering(512, completeLinger, outcome.urgent, d.flushOutcomes)
 	d.deferred = groupcommit.New(512, d.flushDeferred)
 	d.sched = newScheduler(cfg.Flow, cfg.Workers, 0, cfg.Now, d.breakerChanged)
 	d.fnSched = newScheduler(cfg.Flow, cfg.FunctionWorkers, cfg.FunctionTenantMax, cfg.Now, d.breakerChanged)

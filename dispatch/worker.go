@@ -180,6 +180,17 @@ type outcome struct {
 	exhausted bool
 }
 
+// completeLinger is how long an outcome may wait for others to share its
+// commit. Nobody waits on it (the receiver has its request already), and
+// under light load it saves a commit, with its disk flush, per delivery.
+// The cost of a crash meanwhile is an attempt made again, as for any
+// outcome not yet recorded.
+const completeLinger = 20 * time.Millisecond
+
+// urgent is an outcome something waits on: the next delivery of an ordered
+// endpoint stays in the store until this one's is recorded.
+func (o outcome) urgent() bool { return o.Ordered }
+
 func (d *Dispatcher) record(o *outlet.AttemptOutcome, c *outlet.Claim, exhausted bool) {
 	if o.Status != outlet.StatusPending {
 		d.cfg.Metrics.Deliveries.WithLabelValues(string(o.Status)).Inc()

@@ -219,7 +219,9 @@ const (
 	unparkQuery = `UPDATE deliveries SET next_attempt_at = ?
 			WHERE seq = (SELECT min(seq) FROM deliveries WHERE target_id = ? AND status = 'pending' AND ordered = 1)
 			AND next_attempt_at IS NULL`
-	insertAttemptQuery = `INSERT INTO attempts (delivery_seq, number, trigger, url, started_at, duration_ms, succeeded,
+	// endpointSucceededQuery ends an endpoint's run of failures, if it has one.
+	endpointSucceededQuery = `UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`
+	insertAttemptQuery     = `INSERT INTO attempts (delivery_seq, number, trigger, url, started_at, duration_ms, succeeded,
 			status_code, response_headers, response_body, response_truncated, error, function_version, logs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -255,7 +257,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 				return err
 			}
 			if ordered == 1 && o.Status != outlet.StatusPending {
-				if _, err := tx.ExecContext(ctx, unparkQuery, ms(now), target); err != nil {
+				if err := s.exec(ctx, tx, unparkQuery, ms(now), target); err != nil {
 					return err
 				}
 			}
@@ -285,7 +287,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 			var err error
 			switch {
 			case st.FailingSince == nil:
-				_, err = tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, id)
+				err = s.exec(ctx, tx, endpointSucceededQuery, id)
 			case st.Restarted:
 				_, err = tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = ? WHERE id = ?`, ms(*st.FailingSince), id)
 			default:

@@ -194,7 +194,8 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 }
 
 // hotQueries are prepared once on the writer's connection.
-var hotQueries = []string{insertEventQuery, insertDeliveryQuery, completeDeliveryQuery, insertAttemptQuery, "SAVEPOINT w", "RELEASE w"}
+var hotQueries = []string{insertEventQuery, insertDeliveryQuery, completeDeliveryQuery, insertAttemptQuery, unparkQuery,
+	endpointSucceededQuery, addUsageQuery, "SAVEPOINT w", "RELEASE w"}
 
 func (s *Store) prepare(ctx context.Context) error {
 	for _, q := range hotQueries {
@@ -228,7 +229,12 @@ func (s *Store) commit(batch []*write) {
 		}
 		errs[i] = s.savepoint(ctx, tx, w, use)
 	}
-	err = use.write(ctx, tx)
+	if len(use) > 0 {
+		var add *sql.Stmt
+		if add, err = s.stmt(ctx, tx, addUsageQuery); err == nil {
+			err = use.write(ctx, add)
+		}
+	}
 	if err == nil {
 		err = tx.Commit()
 	} else {

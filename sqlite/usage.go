@@ -45,17 +45,18 @@ func (u usageCounts) merge(o usageCounts) {
 	}
 }
 
-// write adds the counts to the usage table. A tenant deleted in the batch
-// has no row to count towards.
-func (u usageCounts) write(ctx context.Context, tx *sql.Tx) error {
+// addUsageQuery adds a batch's counts for a tenant and day to its row. A
+// tenant deleted in the batch has no row to count towards.
+const addUsageQuery = `INSERT INTO usage (tenant_id, day, events, deliveries, attempts, function_invocations, function_cpu_ms)
+	SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?)
+	ON CONFLICT (tenant_id, day) DO UPDATE SET events = events + excluded.events, deliveries = deliveries + excluded.deliveries,
+		attempts = attempts + excluded.attempts, function_invocations = function_invocations + excluded.function_invocations,
+		function_cpu_ms = function_cpu_ms + excluded.function_cpu_ms`
+
+// write adds the counts to the usage table with addUsageQuery.
+func (u usageCounts) write(ctx context.Context, add *sql.Stmt) error {
 	for k, v := range u {
-		_, err := tx.ExecContext(ctx, `INSERT INTO usage (tenant_id, day, events, deliveries, attempts, function_invocations, function_cpu_ms)
-			SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?)
-			ON CONFLICT (tenant_id, day) DO UPDATE SET events = events + excluded.events, deliveries = deliveries + excluded.deliveries,
-				attempts = attempts + excluded.attempts, function_invocations = function_invocations + excluded.function_invocations,
-				function_cpu_ms = function_cpu_ms + excluded.function_cpu_ms`,
-			k.tenant, k.day, v.Events, v.Deliveries, v.Attempts, v.FunctionInvocations, v.FunctionCPUMs, k.tenant)
-		if err != nil {
+		if _, err := add.ExecContext(ctx, k.tenant, k.day, v.Events, v.Deliveries, v.Attempts, v.FunctionInvocations, v.FunctionCPUMs, k.tenant); err != nil {
 			return err
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -26,6 +25,7 @@ func newBenchCmd() *cobra.Command {
 	var o bench.Options
 	var asJSON, quiet bool
 	var serveArgs string
+	var pids []int
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure publish and delivery throughput against receivers on loopback",
@@ -55,9 +55,16 @@ client posting the same number of requests straight to the receiver.`,
 					return err
 				}
 				defer srv.stop()
-				o.URL, o.Key, o.ServerStats = srv.url, srv.key, srv.memory
+				o.URL, o.Key = srv.url, srv.key
+				pids = []int{srv.cmd.Process.Pid}
 			} else if o.Key == "" {
 				return fmt.Errorf("--key (or OUTLET_KEY) is required with --url: give the admin key")
+			}
+			for _, pid := range pids {
+				if _, err := bench.ReadProcess(pid); err != nil {
+					return fmt.Errorf("--server-pids: %w", err)
+				}
+				o.Servers = append(o.Servers, func() (bench.Process, error) { return bench.ReadProcess(pid) })
 			}
 			if !quiet {
 				o.Progress = cmd.ErrOrStderr()
@@ -89,6 +96,7 @@ client posting the same number of requests straight to the receiver.`,
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	f.BoolVar(&o.Baseline, "baseline", true, "also time a plain Go client posting straight to the receiver")
 	f.IntVar(&o.HookCalls, "hook-calls", 0, "after the events, time this many calls of a JavaScript function at a hook, one at a time, beside a bare Go handler")
+	f.IntSliceVar(&pids, "server-pids", nil, "with --url: the process ids of the Outlet nodes measured, to report their CPU time and memory")
 	f.StringVar(&serveArgs, "serve-args", "", "extra flags for the server bench starts, e.g. \"--workers 128\"")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.BoolVar(&quiet, "quiet", false, "don't show progress")
@@ -121,6 +129,10 @@ func printBench(w io.Writer, r *bench.Result) {
 	}
 	if r.ServerPeakRSSMB > 0 {
 		fmt.Fprintf(tw, "server memory\tidle %.0f MB, peak %.0f MB\n", r.ServerIdleRSSMB, r.ServerPeakRSSMB)
+		fmt.Fprintf(tw, "server CPU\t%.2f s, %.3f ms per event\n", r.ServerCPUSeconds, r.ServerCPUPerEventMs)
+	}
+	if r.MachineCPUSeconds > 0 {
+		fmt.Fprintf(tw, "machine CPU\t%.2f s, %.3f ms per event (every process, this one's %.2f s included)\n", r.MachineCPUSeconds, r.MachineCPUPerEventMs, r.BenchCPUSeconds)
 	}
 	if r.FirstErrorMessage != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstErrorMessage)
@@ -178,28 +190,6 @@ func startBenchServer(ctx context.Context, extra []string) (*benchServer, error)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// memory reads the server's current and peak resident memory.
-func (s *benchServer) memory() (rss, peak int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			rss = n << 10
-		case "VmHWM":
-			peak = n << 10
-		}
-	}
-	return rss, peak, nil
 }
 
 func (s *benchServer) stop() {

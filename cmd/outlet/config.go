@@ -26,7 +26,7 @@ type serveConfig struct {
 
 	Addr            string
 	ShutdownTimeout time.Duration
-	DebugAddr       string
+	PprofAddr       string
 	LogFormat       string
 	LogLevel        string
 }
@@ -91,7 +91,9 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.PortalFrameAncestors, "portal-frame-ancestors", c.PortalFrameAncestors, "the pages that may show the portal in an iframe, as the CSP's frame-ancestors: 'none', 'self', or origins such as https://app.example.com or https://*.example.com")
 	fs.StringVar(&c.PortalCookieSameSite, "portal-cookie-samesite", c.PortalCookieSameSite, "SameSite of the portal's session cookie: lax (the portal opened in its own tab, or framed by a page of the same site), strict, or none (framed by another site; the cookie is then Secure, so Outlet must be reached over https)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "the address people reach Outlet at (e.g. https://outlet.example.com), for the portal's links; empty makes them relative to Outlet's address")
-	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); keep it private")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (a bare :6060 listens on 127.0.0.1 only); keep it private: profiles show what the process holds")
+	fs.StringVar(&c.PprofAddr, "debug-addr", "", "the former name of --pprof-addr")
+	fs.MarkDeprecated("debug-addr", "use --pprof-addr")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -235,6 +237,9 @@ func writeConfigDocs(w io.Writer) {
 	fmt.Fprintln(w, "| flag | environment | default | meaning |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Deprecated != "" {
+			return // still taken, no longer shown
+		}
 		def := f.DefValue
 		if def == "" {
 			def = "(none)"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,8 +69,15 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 		a.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	if cfg.DebugAddr != "" {
-		go serveDebug(log, cfg.DebugAddr)
+	if cfg.PprofAddr != "" {
+		pl, err := listenPprof(cfg.PprofAddr)
+		if err != nil {
+			ln.Close()
+			a.Shutdown(context.Background())
+			return err
+		}
+		defer pl.Close()
+		go servePprof(log, pl)
 	}
 	a.Start(ln)
 	logStartup(log, fs, ln.Addr().String())
@@ -96,7 +104,7 @@ func serve(ctx context.Context, cfg *serveConfig, fs *pflag.FlagSet, stdout, std
 func logStartup(log *slog.Logger, fs *pflag.FlagSet, addr string) {
 	attrs := []any{"addr", addr, "version", version}
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name != "addr" && f.Name != "help" {
+		if f.Name != "addr" && f.Name != "help" && f.Deprecated == "" {
 			attrs = append(attrs, f.Name, f.Value.String())
 		}
 	})
@@ -115,16 +123,34 @@ func newLogger(cfg *serveConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serveDebug serves pprof on its own address, never on the API's.
-func serveDebug(log *slog.Logger, addr string) {
+// listenPprof listens for --pprof-addr: on loopback unless the address
+// names another host.
+func listenPprof(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr %q: give host:port, e.g. 127.0.0.1:6060 or :6060", addr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr: %w", err)
+	}
+	return ln, nil
+}
+
+// servePprof serves pprof on its own listener, never on the API's.
+func servePprof(log *slog.Logger, ln net.Listener) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
-		log.Error("debug server stopped", "addr", addr, "err", err)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving pprof profiles", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		log.Error("pprof server stopped", "addr", ln.Addr().String(), "err", err)
 	}
 }

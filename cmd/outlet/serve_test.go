@@ -1,8 +1,12 @@
 package main
 
 import (
+	"log/slog"
+	"net"
+	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -79,5 +83,29 @@ func TestEverySettingOfTheAppIsAFlag(t *testing.T) {
 		if reflect.DeepEqual(got.Field(i).Interface(), def.Field(i).Interface()) {
 			t.Errorf("app.Config.%s is set by no flag of outlet serve", name)
 		}
+	}
+}
+
+func TestPprofListensOnLoopbackUnlessTold(t *testing.T) {
+	t.Parallel()
+	ln, err := listenPprof(":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); host != "127.0.0.1" {
+		t.Errorf("--pprof-addr :0 listens on %s; want 127.0.0.1", ln.Addr())
+	}
+	go servePprof(slog.New(slog.DiscardHandler), ln)
+	resp, err := http.Get("http://" + ln.Addr().String() + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /debug/pprof/cmdline: %d", resp.StatusCode)
+	}
+	if _, err := listenPprof("6060"); err == nil || !strings.Contains(err.Error(), "host:port") {
+		t.Errorf("--pprof-addr 6060: %v; want an error saying to give host:port", err)
 	}
 }

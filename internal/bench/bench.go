@@ -38,42 +38,53 @@ type Options struct {
 	Baseline  bool          // also time a plain client against the receiver
 	HookCalls int           // calls of a JavaScript hook to time one by one; 0 skips hooks
 	Progress  io.Writer     // where to show progress; nil for none
-	// ServerStats, when set, samples the server's resident memory.
-	ServerStats func() (rssBytes, peakBytes int64, err error)
+	// Servers, when set, read the processes of the Outlet being measured
+	// (one a node), for their CPU time and memory.
+	Servers []func() (Process, error)
 }
 
 // Result is what a run measured.
 type Result struct {
-	Events            int     `json:"events"`
-	Endpoints         int     `json:"endpoints"`
-	DeadEndpoints     int     `json:"dead_endpoints,omitempty"`
-	Concurrency       int     `json:"concurrency"`
-	Size              int     `json:"size_bytes"`
-	Rate              int     `json:"target_rate"`
-	Batch             int     `json:"batch,omitempty"`
-	Accepted          int     `json:"accepted"`
-	PublishErrors     int     `json:"publish_errors"`
-	PublishPerSec     float64 `json:"publish_per_sec"`
-	Delivered         int     `json:"delivered"`
-	Duplicates        int     `json:"duplicates"`
-	DeliverPerSec     float64 `json:"deliver_per_sec"`
-	LatencyP50Ms      float64 `json:"latency_p50_ms"`
-	LatencyP90Ms      float64 `json:"latency_p90_ms"`
-	LatencyP99Ms      float64 `json:"latency_p99_ms"`
-	BaselinePerSec    float64 `json:"baseline_per_sec,omitempty"`
-	BaselineRatio     float64 `json:"baseline_ratio,omitempty"`
-	HookCalls         int     `json:"hook_calls,omitempty"`
-	HookFirstCallMs   float64 `json:"hook_first_call_ms,omitempty"`
-	HookP50Ms         float64 `json:"hook_p50_ms,omitempty"`
-	HookP99Ms         float64 `json:"hook_p99_ms,omitempty"`
-	BareP50Ms         float64 `json:"bare_handler_p50_ms,omitempty"`
-	BareP99Ms         float64 `json:"bare_handler_p99_ms,omitempty"`
-	ServerIdleRSSMB   float64 `json:"server_idle_rss_mb,omitempty"`
-	ServerPeakRSSMB   float64 `json:"server_peak_rss_mb,omitempty"`
-	TimedOut          bool    `json:"timed_out"`
-	PublishSeconds    float64 `json:"publish_seconds"`
-	EndToEndSeconds   float64 `json:"end_to_end_seconds"`
-	FirstErrorMessage string  `json:"first_error,omitempty"`
+	Events          int     `json:"events"`
+	Endpoints       int     `json:"endpoints"`
+	DeadEndpoints   int     `json:"dead_endpoints,omitempty"`
+	Concurrency     int     `json:"concurrency"`
+	Size            int     `json:"size_bytes"`
+	Rate            int     `json:"target_rate"`
+	Batch           int     `json:"batch,omitempty"`
+	Accepted        int     `json:"accepted"`
+	PublishErrors   int     `json:"publish_errors"`
+	PublishPerSec   float64 `json:"publish_per_sec"`
+	Delivered       int     `json:"delivered"`
+	Duplicates      int     `json:"duplicates"`
+	DeliverPerSec   float64 `json:"deliver_per_sec"`
+	LatencyP50Ms    float64 `json:"latency_p50_ms"`
+	LatencyP90Ms    float64 `json:"latency_p90_ms"`
+	LatencyP99Ms    float64 `json:"latency_p99_ms"`
+	BaselinePerSec  float64 `json:"baseline_per_sec,omitempty"`
+	BaselineRatio   float64 `json:"baseline_ratio,omitempty"`
+	HookCalls       int     `json:"hook_calls,omitempty"`
+	HookFirstCallMs float64 `json:"hook_first_call_ms,omitempty"`
+	HookP50Ms       float64 `json:"hook_p50_ms,omitempty"`
+	HookP99Ms       float64 `json:"hook_p99_ms,omitempty"`
+	BareP50Ms       float64 `json:"bare_handler_p50_ms,omitempty"`
+	BareP99Ms       float64 `json:"bare_handler_p99_ms,omitempty"`
+	ServerIdleRSSMB float64 `json:"server_idle_rss_mb,omitempty"`
+	ServerPeakRSSMB float64 `json:"server_peak_rss_mb,omitempty"`
+	// The CPU columns cover publishing and delivering, from the first
+	// publish to the last delivery: the server's own processes, this one
+	// (publishers and receiver), and every process of the machine (with a
+	// database on the same machine, that includes it). Per event is per
+	// event accepted, whatever its fan-out.
+	ServerCPUSeconds     float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPerEventMs  float64 `json:"server_cpu_per_event_ms,omitempty"`
+	BenchCPUSeconds      float64 `json:"bench_cpu_seconds"`
+	MachineCPUSeconds    float64 `json:"machine_cpu_seconds,omitempty"`
+	MachineCPUPerEventMs float64 `json:"machine_cpu_per_event_ms,omitempty"`
+	TimedOut             bool    `json:"timed_out"`
+	PublishSeconds       float64 `json:"publish_seconds"`
+	EndToEndSeconds      float64 `json:"end_to_end_seconds"`
+	FirstErrorMessage    string  `json:"first_error,omitempty"`
 }
 
 // Run sets up a tenant with endpoints on an embedded receiver, publishes,
@@ -128,12 +139,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}
-	if o.ServerStats != nil {
-		if rss, _, err := o.ServerStats(); err == nil {
-			res.ServerIdleRSSMB = mb(rss)
+	for _, s := range o.Servers {
+		if p, err := s(); err == nil {
+			res.ServerIdleRSSMB += mb(p.RSS)
 		}
 	}
 
+	cpu := cpuMeter{servers: o.Servers}
+	cpu.start()
 	start := time.Now()
 	stopProgress := showProgress(o.Progress, start, o.Events, func() (int, int) {
 		return int(api.accepted.Load()), rcv.unique()
@@ -158,6 +171,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case <-ctx.Done():
 		res.TimedOut = true
 	}
+	cpu.stop(res)
 	stopProgress()
 	rcv.mu.Lock()
 	res.Delivered = len(rcv.seen)
@@ -170,11 +184,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	slices.Sort(lat)
 	res.LatencyP50Ms, res.LatencyP90Ms, res.LatencyP99Ms = pct(lat, 50), pct(lat, 90), pct(lat, 99)
-	if o.ServerStats != nil {
-		if _, peak, err := o.ServerStats(); err == nil {
-			res.ServerPeakRSSMB = mb(peak)
-		}
-	}
 	if o.HookCalls > 0 {
 		if err := measureHooks(ctx, api, tenant, o.HookCalls, res); err != nil {
 			return nil, fmt.Errorf("hooks: %w", err)

@@ -3,11 +3,15 @@
 // last commit ran.
 package groupcommit
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Batcher hands items to its flush function in batches, one batch at a time.
-// It never waits to fill a batch: under light load every item is flushed
-// alone, at once; under heavy load batches grow by themselves up to max.
+// Made by New, it never waits to fill a batch: under light load every item
+// is flushed alone, at once; under heavy load batches grow by themselves up
+// to max. Made by NewLingering, it waits a little for company.
 type Batcher[T any] struct {
 	in     chan T
 	max    int
@@ -15,6 +19,9 @@ type Batcher[T any] struct {
 	done   chan struct{}
 	mu     sync.RWMutex
 	closed bool
+
+	linger time.Duration
+	urgent func(T) bool
 }
 
 // New starts a batcher.
@@ -24,9 +31,25 @@ func New[T any](max int, flush func([]T)) *Batcher[T] {
 	return b
 }
 
+// NewLingering starts a batcher that holds a batch open for up to linger
+// after its first item, so that under light load many items share a flush
+// rather than each paying for its own: for work nobody waits on. A batch
+// is flushed before then when it is full, when an item for which urgent
+// reports true joins it, or when the batcher stops.
+func NewLingering[T any](max int, linger time.Duration, urgent func(T) bool, flush func([]T)) *Batcher[T] {
+	b := &Batcher[T]{in: make(chan T, max), max: max, flush: flush, done: make(chan struct{}), linger: linger, urgent: urgent}
+	go b.run()
+	return b
+}
+
 func (b *Batcher[T]) run() {
 	defer close(b.done)
 	batch := make([]T, 0, b.max)
+	var timer *time.Timer
+	if b.linger > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+	}
 	for first := range b.in {
 		batch = append(batch[:0], first)
 	gather:
@@ -41,9 +64,42 @@ func (b *Batcher[T]) run() {
 				break gather
 			}
 		}
+		if timer != nil && len(batch) < b.max && !b.anyUrgent(batch) {
+			batch = b.wait(batch, timer)
+		}
 		b.flush(batch)
 		clear(batch)
 	}
+}
+
+// wait adds items to batch until the linger runs out or flushing can't wait.
+func (b *Batcher[T]) wait(batch []T, timer *time.Timer) []T {
+	timer.Reset(b.linger)
+	defer timer.Stop()
+	for len(batch) < b.max {
+		select {
+		case item, ok := <-b.in:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, item)
+			if b.urgent(item) {
+				return batch
+			}
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (b *Batcher[T]) anyUrgent(batch []T) bool {
+	for _, item := range batch {
+		if b.urgent(item) {
+			return true
+		}
+	}
+	return false
 }
 
 // Add hands item to the next batch; false if the batcher has stopped.

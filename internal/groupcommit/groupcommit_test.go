@@ -87,3 +87,60 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestALingeringBatcherGathersItemsThatTrickleIn(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var batches [][]int
+	b := NewLingering(100, time.Hour, func(int) bool { return false }, func(batch []int) {
+		mu.Lock()
+		batches = append(batches, append([]int(nil), batch...))
+		mu.Unlock()
+	})
+	for i := range 5 {
+		b.Add(i)
+		time.Sleep(2 * time.Millisecond) // each alone, were it not for the linger
+	}
+	b.Stop() // flushes the open batch rather than waiting out the hour
+	if len(batches) != 1 || len(batches[0]) != 5 {
+		t.Errorf("batches %v; want the five items in one", batches)
+	}
+}
+
+func TestALingeringBatcherFlushesAtOnceForAnUrgentItemOrAFullBatch(t *testing.T) {
+	t.Parallel()
+	flushed := make(chan []int, 10)
+	b := NewLingering(3, time.Hour, func(i int) bool { return i < 0 }, func(batch []int) {
+		flushed <- append([]int(nil), batch...)
+	})
+	defer b.Stop()
+	b.Add(1)
+	b.Add(-1)
+	if got := <-flushed; len(got) != 2 || got[1] != -1 {
+		t.Errorf("flushed %v; want [1 -1], at once for the urgent -1", got)
+	}
+	b.Add(2)
+	b.Add(3)
+	b.Add(4)
+	if got := <-flushed; len(got) != 3 {
+		t.Errorf("flushed %v; want [2 3 4], at once when the batch is full", got)
+	}
+}
+
+func TestALingeringBatcherFlushesWhenItsLingerRunsOut(t *testing.T) {
+	t.Parallel()
+	flushed := make(chan []int, 10)
+	b := NewLingering(100, 20*time.Millisecond, func(int) bool { return false }, func(batch []int) {
+		flushed <- append([]int(nil), batch...)
+	})
+	defer b.Stop()
+	b.Add(7)
+	select {
+	case got := <-flushed:
+		if len(got) != 1 || got[0] != 7 {
+			t.Errorf("flushed %v; want [7]", got)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a lone item was never flushed")
+	}
+}
