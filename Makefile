@@ -45,6 +45,10 @@ bench: ## Measure throughput with outlet bench (20,000 events, 32 publishers) an
 PORTAL_WEB = portal/web
 
 .PHONY: portal
+.PHONY: capacity
+capacity: build ## Measure what a delivery costs on Postgres (rows, WAL, CPU, bytes kept) with 1, 2 and 4 nodes; OUTLET_CAPACITY_DB is a Postgres URL to create a database from
+	internal/bench/capacity.sh 20000 1 2 4
+
 portal: ## Rebuild the portal's bundle portal/dist from portal/web (npm ci, type check, esbuild); commit the result
 	cd $(PORTAL_WEB) && npm ci --no-audit --no-fund
 	cd $(PORTAL_WEB) && npm run --silent typecheck

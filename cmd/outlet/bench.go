@@ -85,6 +85,7 @@ client posting the same number of requests straight to the receiver.`,
 	f := cmd.Flags()
 	// The environment is read when the command runs, so help never shows the key.
 	f.StringVar(&o.URL, "url", "", "a running Outlet to measure; empty starts one [$OUTLET_URL]")
+	f.StringSliceVar(&o.MoreURLs, "more-urls", nil, "with --url: more nodes of the same Outlet (sharing its database); publishers take turns over all of them")
 	f.StringVar(&o.Key, "key", "", "the admin key of the Outlet at --url [$OUTLET_KEY]")
 	f.IntVar(&o.Events, "events", 20000, "events to publish")
 	f.IntVar(&o.Concurrency, "concurrency", 32, "concurrent publishers")
@@ -98,6 +99,7 @@ client posting the same number of requests straight to the receiver.`,
 	f.IntVar(&o.HookCalls, "hook-calls", 0, "after the events, time this many calls of a JavaScript function at a hook, one at a time, beside a bare Go handler")
 	f.IntSliceVar(&pids, "server-pids", nil, "with --url: the process ids of the Outlet nodes measured, to report their CPU time and memory")
 	f.StringVar(&serveArgs, "serve-args", "", "extra flags for the server bench starts, e.g. \"--workers 128\"")
+	f.BoolVar(&o.Keep, "keep", false, "leave the run's tenant, its events and deliveries in place (to look at what they take in the database)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.BoolVar(&quiet, "quiet", false, "don't show progress")
 	return cmd

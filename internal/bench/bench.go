@@ -20,7 +20,10 @@ import (
 
 // Options describe one run. Every loop is bounded by Events and Timeout.
 type Options struct {
-	URL         string // a running Outlet
+	URL string // a running Outlet
+	// More nodes of the same Outlet (sharing its database): publishers take
+	// turns over URL and these.
+	MoreURLs    []string
 	Key         string // its admin key
 	Events      int
 	Concurrency int // publishers
@@ -38,6 +41,7 @@ type Options struct {
 	Baseline  bool          // also time a plain client against the receiver
 	HookCalls int           // calls of a JavaScript hook to time one by one; 0 skips hooks
 	Progress  io.Writer     // where to show progress; nil for none
+	Keep      bool          // leave the run's tenant and its data in place
 	// Servers, when set, read the processes of the Outlet being measured
 	// (one a node), for their CPU time and memory.
 	Servers []func() (Process, error)
@@ -114,13 +118,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer rcv.close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency + 8, MaxIdleConns: o.Concurrency + 8}}
-	api := &apiClient{http: client, url: strings.TrimRight(o.URL, "/"), key: o.Key}
+	api := &apiClient{http: client, url: strings.TrimRight(o.URL, "/"), key: o.Key, accepted: new(atomic.Int64)}
+	nodes := []*apiClient{api}
+	for _, u := range o.MoreURLs {
+		nodes = append(nodes, &apiClient{http: client, url: strings.TrimRight(u, "/"), key: o.Key, accepted: api.accepted})
+	}
 
 	tenant := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	if err := api.do(ctx, "POST", "/v1/tenants", map[string]any{"id": tenant, "name": "outlet bench"}, nil); err != nil {
 		return nil, fmt.Errorf("create tenant: %w", err)
 	}
-	defer api.do(context.Background(), "DELETE", "/v1/tenants/"+tenant, nil, nil)
+	if !o.Keep {
+		defer api.do(context.Background(), "DELETE", "/v1/tenants/"+tenant, nil, nil)
+	}
 	for i := range o.Endpoints {
 		body := map[string]any{"url": fmt.Sprintf("%s/e/%d", rcv.url, i), "description": "outlet bench receiver"}
 		if err := api.do(ctx, "POST", "/v1/tenants/"+tenant+"/endpoints", body, nil); err != nil {
@@ -151,7 +161,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	stopProgress := showProgress(o.Progress, start, o.Events, func() (int, int) {
 		return int(api.accepted.Load()), rcv.unique()
 	}, o.Events*o.Endpoints)
-	publish(ctx, api, tenant, o, res)
+	publish(ctx, nodes, tenant, o, res)
 	res.PublishSeconds = time.Since(start).Seconds()
 	res.PublishPerSec = float64(res.Accepted) / res.PublishSeconds
 
@@ -205,7 +215,7 @@ const maxBatch = 1000
 // publish sends the run's events from o.Concurrency publishers, each taking
 // the next o.Batch of them (one, without batches) until none are left, and
 // paced by o.Rate in events per second when it is set.
-func publish(ctx context.Context, api *apiClient, tenant string, o Options, res *Result) {
+func publish(ctx context.Context, nodes []*apiClient, tenant string, o Options, res *Result) {
 	data := map[string]any{"pad": strings.Repeat("x", max(o.Size-20, 0))}
 	event, _ := json.Marshal(map[string]any{"type": "bench.event", "data": data})
 	batch := max(o.Batch, 1)
@@ -237,7 +247,8 @@ func publish(ctx context.Context, api *apiClient, tenant string, o Options, res 
 		}
 	}
 	var wg sync.WaitGroup
-	for range o.Concurrency {
+	for i := range o.Concurrency {
+		api := nodes[i%len(nodes)]
 		wg.Go(func() {
 			for {
 				end := next.Add(int64(batch))
@@ -280,7 +291,7 @@ func publish(ctx context.Context, api *apiClient, tenant string, o Options, res 
 		})
 	}
 	wg.Wait()
-	res.Accepted = int(api.accepted.Load())
+	res.Accepted = int(nodes[0].accepted.Load())
 }
 
 // batchResult is as much of a batch publish's answer as a run reads.
@@ -356,7 +367,7 @@ func showProgress(w io.Writer, start time.Time, events int, counts func() (int, 
 type apiClient struct {
 	http     *http.Client
 	url, key string
-	accepted atomic.Int64
+	accepted *atomic.Int64 // shared by the clients of one run's nodes
 }
 
 func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
