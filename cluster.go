@@ -1,6 +1,9 @@
 package outlet
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // A store shared by several nodes may implement the interfaces below; the
 // dispatcher uses them when it finds them. The embedded SQLite store has one
@@ -25,4 +28,13 @@ type Leader interface {
 	// node does. A node keeps the lead until its store closes or loses its
 	// connection.
 	Lead(ctx context.Context) (bool, error)
+}
+
+// Partitioner is a store that keeps records in partitions by time, which must
+// exist before records of their time are written. The node that leads
+// maintenance makes them ahead of time.
+type Partitioner interface {
+	// MaintainPartitions makes the partitions of the day of now and of the
+	// next few days, those that don't exist yet.
+	MaintainPartitions(ctx context.Context, now time.Time) error
 }

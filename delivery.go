@@ -133,9 +133,23 @@ type DeliveryFilter struct {
 
 // Purged counts what a pass of retention deleted.
 type Purged struct {
-	Events      int // payloads
-	Attempts    int // response bodies
-	Invocations int // whole records
+	// Events, Deliveries and Attempts count whole records deleted. A store
+	// that drops partitions counts from the database's statistics, so
+	// these may be estimates.
+	Events      int
+	Deliveries  int
+	Attempts    int
+	Invocations int // function invocation logs
+	// Partitions counts the day partitions dropped, on a store that keeps
+	// its records in them (Postgres).
+	Partitions int
+	// HeldBy is the id of the oldest delivery, still pending, that kept
+	// expired records from being deleted: itself, its event and its
+	// attempts (and, on Postgres, everything else in the day partitions
+	// that hold them). They are deleted once it has finished. Empty if none.
+	HeldBy string
+	// More is set when the pass stopped at its limit: call again.
+	More bool
 }
 
 // QueueStats describes the work waiting to be sent.
@@ -179,10 +193,12 @@ type DeliveryStore interface {
 	// being due again when its lease runs out; nil if none is pending.
 	NextDue(ctx context.Context) (*time.Time, error)
 	QueueStats(ctx context.Context) (QueueStats, error)
-	// PurgeExpired deletes event payloads, attempt response bodies and
-	// function invocation logs from before cutoff, keeping the payloads of
-	// events still being delivered. It deletes at most limit of each and
-	// reports how many it did.
+	// PurgeExpired deletes what is older than cutoff: events with their
+	// deliveries and attempts, and function invocation logs. A delivery
+	// still pending is never deleted, nor its event or its attempts. A
+	// store deletes at most limit records of a kind per call, or, if it
+	// keeps records in partitions by time, drops the partitions whose
+	// whole range is older than cutoff and that hold nothing pending.
 	PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (Purged, error)
 }
 

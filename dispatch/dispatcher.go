@@ -44,7 +44,7 @@ type Config struct {
 	DisableAfter   time.Duration // an endpoint failing this long is disabled [120h]
 	PollInterval   time.Duration // the longest the dispatcher sleeps without looking for due work [1s]
 	MaxHeld        int           // claims held in memory, queued or in flight [10000]
-	Retention      time.Duration // keep payloads and response bodies this long; 0 keeps them forever
+	Retention      time.Duration // keep events, deliveries and attempts this long; 0 keeps them forever
 	AuditRetention time.Duration // keep the audit log's entries this long; 0 keeps them forever
 	Policy         netguard.Policy
 	Functions      FunctionRunner // runs deliveries to functions; nil refuses them
@@ -189,8 +189,8 @@ func (d *Dispatcher) Start() {
 		d.poll()
 	})
 	d.goBackground(d.renewLeases)
-	if d.cfg.Retention > 0 || d.cfg.AuditRetention > 0 {
-		d.goBackground(d.purge)
+	if _, partitioned := d.store.(outlet.Partitioner); partitioned || d.cfg.Retention > 0 || d.cfg.AuditRetention > 0 {
+		d.goBackground(d.maintain)
 	}
 }
 
@@ -447,14 +447,18 @@ func (d *Dispatcher) renewLeases() {
 	}
 }
 
-// purge deletes, on the node that leads maintenance, payloads and response
-// bodies past the retention period and audit entries past theirs.
-func (d *Dispatcher) purge() {
+// maintain runs, on the node that leads maintenance, what keeps the store in
+// shape: partitions made ahead of time, on a store that has them, and
+// records past their retention period deleted.
+func (d *Dispatcher) maintain() {
 	shortest := d.cfg.Retention
 	if shortest == 0 || (d.cfg.AuditRetention > 0 && d.cfg.AuditRetention < shortest) {
 		shortest = d.cfg.AuditRetention
 	}
-	every := min(time.Hour, max(shortest/4, time.Second))
+	every := time.Hour
+	if shortest > 0 {
+		every = min(every, max(shortest/4, time.Second))
+	}
 	t := time.NewTimer(min(every, time.Minute))
 	defer t.Stop()
 	for {
@@ -464,8 +468,11 @@ func (d *Dispatcher) purge() {
 		case <-t.C:
 		}
 		if d.leading() {
+			if p, ok := d.store.(outlet.Partitioner); ok {
+				d.makePartitions(p)
+			}
 			if d.cfg.Retention > 0 {
-				d.purgePayloads()
+				d.purgeExpired()
 			}
 			if d.cfg.AuditRetention > 0 {
 				d.purgeAuditLog()
@@ -475,7 +482,19 @@ func (d *Dispatcher) purge() {
 	}
 }
 
-func (d *Dispatcher) purgePayloads() {
+// makePartitions makes the store's partitions of today and the next days.
+// Rounds come at least hourly and make days ahead, so a round that fails is
+// made up by the next; and a write that finds no partition for its day makes
+// it itself.
+func (d *Dispatcher) makePartitions(p outlet.Partitioner) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.MaintainPartitions(ctx, d.cfg.Now()); err != nil {
+		d.log.Error("making the store's partitions ahead of time failed; writes make them when they need them", "err", err)
+	}
+}
+
+func (d *Dispatcher) purgeExpired() {
 	cutoff := d.cfg.Now().Add(-d.cfg.Retention)
 	var total outlet.Purged
 	for {
@@ -483,17 +502,23 @@ func (d *Dispatcher) purgePayloads() {
 		p, err := d.store.PurgeExpired(ctx, cutoff, 1000)
 		cancel()
 		if err != nil {
-			d.log.Error("retention: deleting expired payloads failed", "err", err)
+			d.log.Error("retention: deleting expired records failed", "err", err)
 			break
 		}
-		total.Events, total.Attempts, total.Invocations = total.Events+p.Events, total.Attempts+p.Attempts, total.Invocations+p.Invocations
-		if p.Events < 1000 && p.Attempts < 1000 && p.Invocations < 1000 {
+		total.Events, total.Deliveries, total.Attempts = total.Events+p.Events, total.Deliveries+p.Deliveries, total.Attempts+p.Attempts
+		total.Invocations, total.Partitions, total.HeldBy = total.Invocations+p.Invocations, total.Partitions+p.Partitions, p.HeldBy
+		if !p.More {
 			break
 		}
 	}
-	if total != (outlet.Purged{}) {
-		d.log.Info("retention: deleted expired data", "event_payloads", total.Events, "attempt_bodies", total.Attempts,
-			"function_logs", total.Invocations, "older_than", cutoff)
+	if total.Events+total.Deliveries+total.Attempts+total.Invocations+total.Partitions > 0 {
+		d.log.Info("retention: deleted expired records", "events", total.Events, "deliveries", total.Deliveries, "attempts", total.Attempts,
+			"function_logs", total.Invocations, "partitions", total.Partitions, "older_than", cutoff)
+	}
+	if total.HeldBy != "" {
+		d.log.Warn("retention: a delivery older than the retention period is still pending; it, its event and its attempts are kept "+
+			"until it finishes (on Postgres, with everything else in the day partitions that hold them)",
+			"delivery", total.HeldBy, "older_than", cutoff)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestSIGTERMLetsAttemptsInFlightFinishAndGivesBackTheRest(t *testing.T) {
 	}
 }
 
-func TestRetentionDeletesPayloadsAndBodiesButKeepsDeliveryRecords(t *testing.T) {
+func TestRetentionDeletesOldEventsWithTheirDeliveriesAndAttempts(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--retention", "1s")
 	rcv := newReceiver(t)
@@ -121,24 +121,21 @@ func TestRetentionDeletesPayloadsAndBodiesButKeepsDeliveryRecords(t *testing.T) 
 	s.endpoint(tenant, map[string]any{"url": rcv.srv.URL})
 	id := s.publish(tenant, "invoice.paid", map[string]string{"secret": "old"})
 	rcv.waitCount(1, 10*time.Second)
-	waitFor(t, 10*time.Second, "the event's payload to be deleted", func() bool {
-		var ev struct{ Data any }
-		s.must(200, "GET", "/v1/tenants/acme/events/"+id, nil, &ev)
-		return ev.Data == nil
+	var ds []delivery
+	waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
+		ds = s.deliveries(tenant, "event_id="+id)
+		return len(ds) == 1 && ds[0].Status == "succeeded"
 	})
-	ds := s.deliveries(tenant, "event_id="+id)
-	if len(ds) != 1 || ds[0].Status != "succeeded" {
-		t.Fatalf("deliveries %+v; the record must stay", ds)
-	}
-	waitFor(t, 5*time.Second, "the attempt's response body to be deleted", func() bool {
-		as := s.attempts(tenant, ds[0].ID)
-		return len(as) == 1 && as[0].ResponseBody == "" && as[0].StatusCode == 200
+	waitFor(t, 10*time.Second, "the event to be deleted", func() bool {
+		return s.call(adminKey, "GET", "/v1/tenants/acme/events/"+id, nil, nil) == 404
 	})
-	var e struct {
-		Error struct{ Code, Message string }
+	for _, path := range []string{"/v1/tenants/acme/deliveries/" + ds[0].ID, "/v1/tenants/acme/deliveries/" + ds[0].ID + "/attempts"} {
+		if status := s.call(adminKey, "GET", path, nil, nil); status != 404 {
+			t.Errorf("GET %s answered %d after retention; want 404", path, status)
+		}
 	}
-	if status := s.call(adminKey, "POST", "/v1/tenants/acme/deliveries/"+ds[0].ID+"/retry", "{}", &e); status != 409 || !strings.Contains(e.Error.Message, "retention") {
-		t.Errorf("retrying a delivery whose payload is gone answered %d %+v; want 409 naming retention", status, e)
+	if status := s.call(adminKey, "POST", "/v1/tenants/acme/deliveries/"+ds[0].ID+"/retry", "{}", nil); status != 404 {
+		t.Errorf("retrying a delivery deleted by retention answered %d; want 404", status)
 	}
 }
 

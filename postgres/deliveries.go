@@ -7,6 +7,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,7 +93,10 @@ func (s *Store) ListDeliveries(ctx context.Context, tenantID string, f outlet.De
 	var p params
 	conds := []string{"tenant_id = " + p.add(tenantID)}
 	if f.EventID != "" {
-		conds = append(conds, "event_seq = (SELECT seq FROM events WHERE tenant_id = "+p.add(tenantID)+" AND id = "+p.add(f.EventID)+")")
+		// An event's deliveries are written after it: only the partitions
+		// from its day on are looked at.
+		ev := "(SELECT seq FROM event_keys WHERE tenant_id = " + p.add(tenantID) + " AND id = " + p.add(f.EventID) + ")"
+		conds = append(conds, "event_seq = "+ev, "seq >= "+ev+" - "+p.add(skewSlack))
 	}
 	if f.EndpointID != "" {
 		conds = append(conds, "target_id = "+p.add(f.EndpointID)+" AND target_type = 'endpoint'")
@@ -125,7 +129,9 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, deliveryID string) (
 	if err != nil {
 		return nil, err
 	}
-	as, err := collect(ctx, s.pool, `SELECT `+attemptCols+` FROM attempts WHERE delivery_seq = $1 ORDER BY number`, []any{d.seq},
+	as, err := collect(ctx, s.pool, `SELECT `+attemptCols+` FROM attempts WHERE delivery_seq = $1 AND seq >= $2 ORDER BY number`,
+		// A delivery's attempts are written after it.
+		[]any{d.seq, d.seq - skewSlack},
 		func(r pgx.Row) (*outlet.Attempt, error) {
 			a := &outlet.Attempt{DeliveryID: deliveryID}
 			var seq, started int64
@@ -151,11 +157,15 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, deliveryID string) (
 // first, and returns them with when each was due. Rows another node is
 // claiming at the same moment are skipped, not waited for, so nodes claim
 // disjoint work. Of an ordered endpoint's pending deliveries only the oldest
-// may be claimed.
+// that is not parked may be claimed: seq is made of the time the publishing
+// node read, so a delivery parked behind another may have a lower seq than
+// it when nodes' clocks disagree (see partitions.go), and it must not keep
+// the one it waits for from going.
 const claimQuery = `UPDATE deliveries SET lease_owner = $1, next_attempt_at = $2
 	FROM (SELECT seq AS claim_seq, next_attempt_at AS was_due FROM deliveries d
 		WHERE status = 'pending' AND next_attempt_at <= $3
-			AND (NOT ordered OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered))
+			AND (NOT ordered OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered
+				AND o.next_attempt_at IS NOT NULL))
 		ORDER BY next_attempt_at LIMIT $4
 		FOR UPDATE SKIP LOCKED) c
 	WHERE seq = c.claim_seq
@@ -259,7 +269,7 @@ func loadClaims(ctx context.Context, tx pgx.Tx, ds []deliveryRow) ([]*outlet.Cla
 // attempts are dropped. An ordered delivery that finished makes the next of
 // its endpoint due (the statement's snapshot still shows the finished ones
 // pending, hence NOT IN done).
-const completeQuery = `WITH o AS (
+var completeQuery = `WITH o AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::boolean[],
 			$9::integer[], $10::text[], $11::bytea[], $12::boolean[], $13::bytea[], $14::integer[], $15::bytea[], $18::text[])
 			AS o(delivery_seq, status, next_at, started_at, trigger, url, duration_ms, succeeded, status_code, headers, body, truncated,
@@ -280,9 +290,9 @@ const completeQuery = `WITH o AS (
 		SELECT tenant_id, $17, pg_backend_pid() % 16, count(*) FROM done GROUP BY tenant_id ORDER BY tenant_id
 		ON CONFLICT (tenant_id, day, shard) DO UPDATE SET attempts = usage.attempts + excluded.attempts
 	)
-	INSERT INTO attempts (delivery_seq, number, trigger, url, started_at, duration_ms, succeeded, status_code, response_headers,
+	INSERT INTO attempts (seq, delivery_seq, number, trigger, url, started_at, duration_ms, succeeded, status_code, response_headers,
 		response_body, response_truncated, error, function_version, logs)
-	SELECT o.delivery_seq, done.attempts, o.trigger, o.url, o.started_at, o.duration_ms, o.succeeded, o.status_code, o.headers, o.body,
+	SELECT ` + seqExpr("attempts", "o.started_at") + `, o.delivery_seq, done.attempts, o.trigger, o.url, o.started_at, o.duration_ms, o.succeeded, o.status_code, o.headers, o.body,
 		o.truncated, o.error, o.function_version, o.logs
 	FROM o JOIN done ON done.seq = o.delivery_seq
 	RETURNING seq, delivery_seq, number`
@@ -297,6 +307,27 @@ type completion struct {
 func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
+	// Attempts are partitioned by the time they started (see publishTx).
+	started := make([]time.Time, len(outcomes))
+	for i, o := range outcomes {
+		started[i] = o.Attempt.StartedAt
+	}
+	days := writeDays(started...)
+	if err := s.ensurePartitions(ctx, days...); err != nil {
+		return nil, dbErr(err)
+	}
+	disabled, err := s.completeAttempts(ctx, outcomes, now, disableBefore)
+	if missingPartition(err) {
+		s.parts.forget()
+		if err := s.ensurePartitions(ctx, days...); err != nil {
+			return nil, dbErr(err)
+		}
+		disabled, err = s.completeAttempts(ctx, outcomes, now, disableBefore)
+	}
+	return disabled, dbErr(err)
+}
+
+func (s *Store) completeAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {
 	// Each round holds a delivery at most once; a delivery attempted twice
 	// in one batch has its second attempt in the next round, numbered after
 	// the first.
@@ -347,13 +378,13 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 	defer br.Close()
 	for _, round := range rounds {
 		if err := readRound(br, round, s.ids); err != nil {
-			return nil, dbErr(err)
+			return nil, err
 		}
 	}
 	disabled := []string{}
 	for _, id := range ids {
 		if _, err := br.Exec(); err != nil {
-			return nil, dbErr(err)
+			return nil, err
 		}
 		if streaks[id].FailingSince == nil {
 			continue
@@ -363,11 +394,11 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 		case err == nil:
 			disabled = append(disabled, off)
 		case !errors.Is(err, pgx.ErrNoRows):
-			return nil, dbErr(err)
+			return nil, err
 		}
 	}
 	if err := br.Close(); err != nil {
-		return nil, dbErr(err)
+		return nil, err
 	}
 	return disabled, nil
 }
@@ -535,36 +566,18 @@ func (s *Store) QueueStats(ctx context.Context) (outlet.QueueStats, error) {
 	return st, dbErr(err)
 }
 
-func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (outlet.Purged, error) {
-	ctx, cancel := bound(ctx)
-	defer cancel()
-	var p outlet.Purged
-	steps := []struct {
-		n     *int
-		query string
-	}{
-		{&p.Events, `UPDATE events SET data = NULL WHERE seq IN (
-			SELECT seq FROM events e WHERE data IS NOT NULL AND created_at < $1
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending') LIMIT $2)`},
-		{&p.Attempts, `UPDATE attempts SET response_body = NULL, response_headers = NULL, logs = NULL WHERE seq IN (
-			SELECT seq FROM attempts WHERE (response_body IS NOT NULL OR logs IS NOT NULL) AND started_at < $1 LIMIT $2)`},
-		// Invocations are written in the order they start, so the oldest
-		// are the first rows: look no further than limit of them.
-		{&p.Invocations, `DELETE FROM invocations WHERE started_at < $1 AND seq IN (SELECT seq FROM invocations ORDER BY seq LIMIT $2)`},
-	}
-	// One round trip and one implicit transaction for the three.
-	b := &pgx.Batch{}
-	for _, st := range steps {
-		b.Queue(st.query, ms(cutoff), limit)
-	}
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	for _, st := range steps {
-		tag, err := br.Exec()
-		if err != nil {
-			return outlet.Purged{}, dbErr(err)
-		}
-		*st.n = int(tag.RowsAffected())
-	}
-	return p, dbErr(br.Close())
+// deleteDeliveries deletes the deliveries that meet where (a condition on
+// deliveries, with parameters args) and their attempts. Attempts have no
+// foreign key to cascade along (a partition dropped by retention couldn't
+// honour one), so this statement deletes them; their own partitions, from
+// the oldest delivery's day on, are the only ones looked at. An attempt
+// recorded by a transaction that commits while this statement runs (it
+// updated its delivery first, so this one waited for it) may be left behind:
+// nothing reads an attempt but through its delivery, and retention drops it
+// with its partition.
+func deleteDeliveries(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
+	_, err := tx.Exec(ctx, `WITH d AS (DELETE FROM deliveries WHERE `+where+` RETURNING seq)
+		DELETE FROM attempts WHERE delivery_seq = ANY(ARRAY(SELECT seq FROM d)) AND seq >= (SELECT min(seq) FROM d) - `+
+		strconv.FormatInt(skewSlack, 10), args...)
+	return err
 }

@@ -111,11 +111,11 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 		if err := deleteOne(ctx, tx, "endpoint", id, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
 			return err
 		}
-		// Its deliveries go with it; their attempts follow by cascade. This
-		// is a statement of its own, not a part of the one above, so that it
+		// Its deliveries go with it, and their attempts. This is a
+		// statement of its own, not a part of the one above, so that it
 		// sees the deliveries of a publish that committed while the DELETE
 		// above waited for it.
-		if _, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE target_id = $1 AND target_type = $2`, id, outlet.TargetEndpoint); err != nil {
+		if err := deleteDeliveries(ctx, tx, `target_id = $1 AND target_type = $2`, id, outlet.TargetEndpoint); err != nil {
 			return err
 		}
 		return audit(ctx, tx, outlet.AuditEndpointDeleted(tenantID, id))

@@ -35,7 +35,8 @@ func scanEvent(row pgx.Row, extra ...any) (*outlet.Event, int64, error) {
 func (s *Store) Event(ctx context.Context, tenantID, id string) (*outlet.Event, error) {
 	ctx, cancel := bound(ctx)
 	defer cancel()
-	ev, _, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	ev, _, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events
+		WHERE seq = (SELECT seq FROM event_keys WHERE tenant_id = $1 AND id = $2) AND tenant_id = $1`, tenantID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("event", id)
 	}

@@ -245,7 +245,7 @@ func (s *Store) DeleteFunction(ctx context.Context, tenantID, name string) error
 			return err
 		}
 		// A statement of its own, as in DeleteEndpoint.
-		if _, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE tenant_id = $1 AND target_type = $2 AND target_id = $3`,
+		if err := deleteDeliveries(ctx, tx, `tenant_id = $1 AND target_type = $2 AND target_id = $3`,
 			tenantID, outlet.TargetFunction, name); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -87,4 +88,112 @@ func TestMigratingGivesExistingTenantsAndVersionsUIDsOfTheirOwn(t *testing.T) {
 	tn := &outlet.Tenant{ID: "initech", Metadata: map[string]string{}}
 	check(t, s.CreateTenant(ctx, tn))
 	unique("tenant initech", tn.UID)
+}
+
+// Partitioning converts the tables in place: the rows from before keep
+// their seq, and so their ids, in a legacy partition that retention drops
+// only once the migration is older than the retention period; and the
+// migration goes back down with them.
+func TestPartitioningKeepsExistingEventsDeliveriesAndAttempts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	u := freshSchema(t)
+	pool, _, err := connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 8); err != nil {
+		t.Fatalf("migrate to version 8: %v", err)
+	}
+	for _, stmt := range []string{
+		`INSERT INTO tenants (id, name, created_at, updated_at, uid) VALUES ('acme', 'Acme', 0, 0, 'u1')`,
+		`INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at)
+			VALUES ('acme', 'evt_old', 'invoice.paid', 1000, '{"n":1}', 'key-old', '\x00', 1000),
+			       ('acme', 'evt_pending', 'invoice.paid', 2000, '{"n":2}', NULL, '\x00', 2000)`,
+		`INSERT INTO deliveries (tenant_id, event_seq, event_id, event_type, target_type, target_id, status, attempts, created_at, updated_at)
+			VALUES ('acme', 1, 'evt_old', 'invoice.paid', 'endpoint', 'ep_1', 'succeeded', 1, 1000, 1000),
+			       ('acme', 2, 'evt_pending', 'invoice.paid', 'endpoint', 'ep_1', 'pending', 0, 2000, 2000)`,
+		`INSERT INTO attempts (delivery_seq, number, trigger, url, started_at, duration_ms, succeeded, status_code, response_body, error)
+			VALUES (1, 1, 'scheduled', 'https://hooks.example.com', 1000, 5, true, 200, 'ok', '')`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+
+	s := openStore(t, u)
+	old, pending := s.ids.Encode(outlet.PrefixDelivery, 1), s.ids.Encode(outlet.PrefixDelivery, 2)
+	if ev, err := s.Event(ctx, "acme", "evt_old"); err != nil || string(ev.Data) != `{"n":1}` {
+		t.Errorf("the old event reads back as %+v, %v", ev, err)
+	}
+	if d, err := s.Delivery(ctx, "acme", old); err != nil || d.Status != outlet.StatusSucceeded {
+		t.Errorf("the old delivery reads back as %+v, %v", d, err)
+	}
+	if as, err := s.ListAttempts(ctx, "acme", old); err != nil || len(as) != 1 || as[0].ResponseBody != "ok" {
+		t.Errorf("the old delivery's attempts read back as %+v, %v", as, err)
+	}
+	// The old idempotency key is still taken; a new event goes after the old ones.
+	ev := &outlet.Event{ID: "evt_new", TenantID: "acme", Type: "invoice.paid", Data: []byte(`{"n":3}`), IdempotencyKey: "key-old",
+		Timestamp: time.Now(), CreatedAt: time.Now(), PayloadHash: []byte{1}}
+	res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{Event: ev}}, time.Now())
+	check(t, err)
+	if outlet.ErrorCode(res[0].Err) != outlet.ECONFLICT {
+		t.Errorf("publishing with an idempotency key taken before the migration = %v; want ECONFLICT", res[0].Err)
+	}
+	ev.IdempotencyKey = ""
+	res, err = s.PublishEvents(ctx, []*outlet.PublishRequest{{Event: ev}}, time.Now())
+	check(t, err)
+	check(t, res[0].Err)
+	evs, _, err := s.ListEvents(ctx, "acme", outlet.EventFilter{})
+	check(t, err)
+	if len(evs) != 3 || evs[0].ID != "evt_new" || evs[2].ID != "evt_old" {
+		t.Errorf("events list as %v; want the new one, then the two old ones", eventIDs(evs))
+	}
+
+	// The legacy partitions are as old as the migration.
+	pd, err := s.PurgeExpired(ctx, time.Now().Add(-time.Hour), 100)
+	check(t, err)
+	if pd.Partitions != 0 {
+		t.Errorf("retention with a cutoff before the migration dropped %d partitions; want none", pd.Partitions)
+	}
+	// And once the migration is past the cutoff, they would go, but for
+	// the delivery still pending in them.
+	pd, err = s.PurgeExpired(ctx, time.Now().Add(time.Hour), 100)
+	check(t, err)
+	if pd.Partitions != 1 || pd.HeldBy != pending {
+		t.Errorf("retention after the migration = %+v; want the legacy attempts dropped, and the rest held by %s", pd, pending)
+	}
+	if _, err := s.Event(ctx, "acme", "evt_pending"); err != nil {
+		t.Errorf("the event of the pending delivery: %v", err)
+	}
+
+	if _, err := p.DownTo(ctx, 8); err != nil {
+		t.Fatalf("migrate down to version 8: %v", err)
+	}
+	var events, deliveries int
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM deliveries)`).Scan(&events, &deliveries); err != nil {
+		t.Fatal(err)
+	}
+	if events != 3 || deliveries != 2 {
+		t.Errorf("after migrating down: %d events, %d deliveries; want 3 and 2", events, deliveries)
+	}
+	db.Close()
+	pool.Close()
+}
+
+func eventIDs(evs []*outlet.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.ID)
+	}
+	return out
 }

@@ -53,7 +53,8 @@ type Store struct {
 	closed    bool
 	closeOnce sync.Once
 
-	lead leader
+	lead  leader
+	parts partitionDays // the days whose partitions are known to exist
 }
 
 var (
@@ -111,6 +112,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		stopBg:  stop,
 	}
 	s.lead.key = schemaKey32(schema)
+	// Writes make the partitions of their days when they must, but making
+	// today's and the next days' now keeps that off the first writes of a
+	// node that starts after the others were all down for days.
+	if err := s.MaintainPartitions(ctx, time.Now()); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	s.publishes = groupcommit.New(maxPublishBatch, s.flushPublishes)
 	return s, nil
 }

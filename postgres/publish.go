@@ -116,6 +116,35 @@ func (s *Store) flushPublishes(calls []*publishCall) {
 func (s *Store) publishTx(calls []*publishCall) error {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	// Events are partitioned by their created_at, deliveries by the
+	// publish's time: those days' partitions must exist. A day is looked up
+	// in the database only the first time this store meets it; and if a
+	// partition went since (dropped by retention on another node, for
+	// rows written at a time long past), the transaction, which then fails
+	// whole, is tried once more after making it again.
+	var times []time.Time
+	for _, c := range calls {
+		times = append(times, c.now)
+		for _, r := range c.reqs {
+			times = append(times, r.Event.CreatedAt)
+		}
+	}
+	days := writeDays(times...)
+	if err := s.ensurePartitions(ctx, days...); err != nil {
+		return dbErr(err)
+	}
+	err := s.publishOnce(ctx, calls)
+	if missingPartition(err) {
+		s.parts.forget()
+		if err := s.ensurePartitions(ctx, days...); err != nil {
+			return dbErr(err)
+		}
+		err = s.publishOnce(ctx, calls)
+	}
+	return dbErr(err)
+}
+
+func (s *Store) publishOnce(ctx context.Context, calls []*publishCall) error {
 	p := newPublishBatch(s, calls)
 	// The transaction begins in the first round trip, with the work.
 	b := &pgx.Batch{}
@@ -132,9 +161,9 @@ func (s *Store) publishTx(calls []*publishCall) error {
 	}
 	if err != nil {
 		tx.Rollback(ctx)
-		return dbErr(err)
+		return err
 	}
-	return dbErr(tx.Commit(ctx))
+	return tx.Commit(ctx)
 }
 
 // publishBatch is the work of one publish transaction.
@@ -193,17 +222,27 @@ func newPublishBatch(s *Store, calls []*publishCall) *publishBatch {
 // tenants it found (seq NULL) and the events it inserted. One statement sees
 // one snapshot, so the tenants it reports are the ones it inserted for. It
 // holds each tenant until the transaction ends, so that none is deleted
-// while its deliveries are being made.
-const insertEventsQuery = `WITH t AS (
+// while its deliveries are being made. Ids and idempotency keys are kept
+// unique by event_keys (events is partitioned by seq, and a unique index of
+// a partitioned table must hold its partition key): an event is inserted
+// only if its keys were.
+var insertEventsQuery = `WITH t AS (
 		SELECT id FROM tenants WHERE id = ANY($9) FOR KEY SHARE
-	), ins AS (
-		INSERT INTO events (tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at, traceparent, tracestate)
-		SELECT r.tenant_id, r.id, r.type, r.ts, r.data, r.key, r.hash, r.created, r.parent, r.state
+	), r AS MATERIALIZED (
+		SELECT r.*, ` + seqExpr("events", "r.created") + ` AS seq
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::text[], $7::bytea[], $8::bigint[], $10::text[], $11::text[])
 			WITH ORDINALITY AS r(tenant_id, id, type, ts, data, key, hash, created, parent, state, n)
 		JOIN t ON t.id = r.tenant_id
 		ORDER BY r.n
+	), k AS (
+		INSERT INTO event_keys (tenant_id, id, idempotency_key, seq)
+		SELECT tenant_id, id, key, seq FROM r ORDER BY n
 		ON CONFLICT DO NOTHING
+		RETURNING seq
+	), ins AS (
+		INSERT INTO events (seq, tenant_id, id, type, timestamp, data, idempotency_key, payload_hash, created_at, traceparent, tracestate)
+		SELECT r.seq, r.tenant_id, r.id, r.type, r.ts, r.data, r.key, r.hash, r.created, r.parent, r.state
+		FROM r JOIN k ON k.seq = r.seq
 		RETURNING seq, tenant_id, id, idempotency_key
 	)
 	SELECT NULL::bigint, id, NULL::text, NULL::text FROM t
@@ -371,8 +410,7 @@ func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
 	}
 	for _, r := range replays {
 		ev := r.req.Event
-		b.Queue(`SELECT `+eventCols+`, (SELECT count(*) FROM deliveries d WHERE d.event_seq = events.seq) FROM events
-			WHERE tenant_id = $1 AND (id = $2 OR idempotency_key = $3)`, ev.TenantID, ev.ID, nullString(ev.IdempotencyKey))
+		b.Queue(replayQuery, ev.TenantID, ev.ID, nullString(ev.IdempotencyKey), skewSlack)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -420,6 +458,13 @@ func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
+// replayQuery reads the stored events that hold a request's id or
+// idempotency key, with their delivery counts. An event's deliveries are
+// written after it, so only the partitions from its day on are looked at.
+const replayQuery = `SELECT ` + eventCols + `,
+		(SELECT count(*) FROM deliveries d WHERE d.event_seq = events.seq AND d.seq >= events.seq - $4) FROM events
+	WHERE seq IN (SELECT seq FROM event_keys WHERE tenant_id = $1 AND (id = $2 OR idempotency_key = $3)) AND tenant_id = $1`
+
 // deliver makes one delivery of the row's event, claimed for the request's
 // lease owner if it has one. A delivery to an ordered endpoint waits its
 // turn in the store instead, and one to an endpoint the request holds back
@@ -456,10 +501,10 @@ func (r *publishRow) deliver(target outlet.Target, ep *outlet.Endpoint) {
 // endpoint is parked: due at no time until the one before it finishes. The
 // batch parks all but the first of an endpoint's itself (due null); the
 // first is parked if the endpoint already has one pending.
-const insertDeliveriesQuery = `WITH counted AS (` + addUsageQuery + `)
-	INSERT INTO deliveries (tenant_id, event_seq, event_id, event_type, target_type, target_id, status, next_attempt_at,
+var insertDeliveriesQuery = `WITH counted AS (` + addUsageQuery + `)
+	INSERT INTO deliveries (seq, tenant_id, event_seq, event_id, event_type, target_type, target_id, status, next_attempt_at,
 		lease_owner, ordered, created_at, updated_at)
-	SELECT tenant_id, event_seq, event_id, event_type, target_type, target_id, 'pending',
+	SELECT ` + seqExpr("deliveries", "r.now") + `, tenant_id, event_seq, event_id, event_type, target_type, target_id, 'pending',
 		CASE WHEN r.ordered AND EXISTS (SELECT 1 FROM deliveries x WHERE x.target_id = r.target_id AND x.status = 'pending' AND x.ordered)
 			THEN NULL ELSE r.due END,
 		owner, ordered, now, now

@@ -100,12 +100,16 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 		if err := deleteOne(ctx, tx, "tenant", id, `DELETE FROM tenants WHERE id = $1`, id); err != nil {
 			return err
 		}
-		// Then its deliveries (their attempts by cascade) and events, in
-		// statements of their own, which see what those publishes made.
-		if _, err := tx.Exec(ctx, `DELETE FROM deliveries WHERE tenant_id = $1`, id); err != nil {
+		// Then its deliveries with their attempts, its events and their
+		// keys, in statements of their own, which see what those publishes
+		// made.
+		if err := deleteDeliveries(ctx, tx, `tenant_id = $1`, id); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE tenant_id = $1`, id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM event_keys WHERE tenant_id = $1`, id); err != nil {
 			return err
 		}
 		return audit(ctx, tx, outlet.AuditTenantDeleted(id))

@@ -414,26 +414,53 @@ func (s *Store) QueueStats(ctx context.Context) (outlet.QueueStats, error) {
 func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (outlet.Purged, error) {
 	var p outlet.Purged
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		steps := []struct {
+		// The oldest events that no pending delivery needs; their
+		// deliveries and attempts go with them, by cascade, so they are
+		// counted first. The list of seqs travels as a JSON array.
+		var seqs string
+		err := tx.QueryRowContext(ctx, `SELECT coalesce(json_group_array(seq), '[]') FROM (
+			SELECT seq FROM events e WHERE created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
+			ORDER BY created_at LIMIT ?)`, ms(cutoff), limit).Scan(&seqs)
+		if err != nil {
+			return err
+		}
+		const expired = `(SELECT value FROM json_each(?))`
+		counts := []struct {
 			n     *int
 			query string
 		}{
-			{&p.Events, `UPDATE events SET data = NULL WHERE seq IN (
-				SELECT seq FROM events WHERE data IS NOT NULL AND created_at < ?
-				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq AND d.status = 'pending') LIMIT ?)`},
-			{&p.Attempts, `UPDATE attempts SET response_body = NULL, response_headers = NULL, logs = NULL WHERE seq IN (
-				SELECT seq FROM attempts WHERE (response_body IS NOT NULL OR logs IS NOT NULL) AND started_at < ? LIMIT ?)`},
-			// Invocations are written in the order they start, so the oldest
-			// are the first rows: look no further than limit of them.
-			{&p.Invocations, `DELETE FROM invocations WHERE started_at < ? AND seq IN (SELECT seq FROM invocations ORDER BY seq LIMIT ?)`},
+			{&p.Attempts, `SELECT count(*) FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE event_seq IN ` + expired + `)`},
+			{&p.Deliveries, `SELECT count(*) FROM deliveries WHERE event_seq IN ` + expired},
 		}
-		for _, st := range steps {
-			res, err := tx.ExecContext(ctx, st.query, ms(cutoff), limit)
-			if err != nil {
+		for _, c := range counts {
+			if err := tx.QueryRowContext(ctx, c.query, seqs).Scan(c.n); err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			*st.n = int(n)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE seq IN `+expired, seqs)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		p.Events = int(n)
+		// Invocations are written in the order they start, so the oldest
+		// are the first rows: look no further than limit of them.
+		res, err = tx.ExecContext(ctx, `DELETE FROM invocations WHERE started_at < ? AND seq IN (SELECT seq FROM invocations ORDER BY seq LIMIT ?)`,
+			ms(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		p.Invocations = int(n)
+		p.More = p.Events == limit || p.Invocations == limit
+		var held sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT min(d.seq) FROM deliveries d JOIN events e ON e.seq = d.event_seq
+			WHERE d.status = 'pending' AND e.created_at < ?`, ms(cutoff)).Scan(&held); err != nil {
+			return err
+		}
+		if held.Valid {
+			p.HeldBy = s.ids.Encode(outlet.PrefixDelivery, held.Int64)
 		}
 		return nil
 	})

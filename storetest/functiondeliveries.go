@@ -289,7 +289,7 @@ func functionAttemptTests(t *testing.T, s suite) {
 		wantEqual(t, "attempt logs", as[0].Logs, "")
 	})
 
-	s.test(t, "purging clears old attempts' logs with their bodies, whether or not they had a body", func(t *testing.T, b *bundle) {
+	s.test(t, "purging deletes old function deliveries with their attempts and logs, and keeps recent ones", func(t *testing.T, b *bundle) {
 		b.tenant(t, "acme")
 		b.deployFor(t, "acme", "pricing", base, paid)
 		cutoff := at(day)
@@ -308,24 +308,16 @@ func functionAttemptTests(t *testing.T, s suite) {
 		p, err := b.store.PurgeExpired(b.ctx, cutoff, 100)
 		check(t, err)
 		wantEqual(t, "purged attempts", p.Attempts, 2)
-		for _, tc := range []struct {
-			name string
-			d    *outlet.Delivery
-			kept bool
-		}{
-			{"old attempt with a body", oldWithBody, false},
-			{"old attempt with logs alone", oldLogsOnly, false},
-			{"recent attempt", recent, true},
-		} {
-			as := b.attempts(t, tc.d)
-			if len(as) != 1 {
-				t.Fatalf("%s: %d attempts; want 1", tc.name, len(as))
-			}
-			if kept := as[0].Logs != ""; kept != tc.kept {
-				t.Errorf("%s: logs %q; want kept %v", tc.name, as[0].Logs, tc.kept)
-			}
-			wantEqual(t, tc.name+" function version", as[0].FunctionVersion, 1)
+		for _, d := range []*outlet.Delivery{oldWithBody, oldLogsOnly} {
+			_, err := b.store.ListAttempts(b.ctx, "acme", d.ID)
+			wantCode(t, err, outlet.ENOTFOUND)
 		}
+		as := b.attempts(t, recent)
+		if len(as) != 1 {
+			t.Fatalf("recent delivery: %d attempts; want 1", len(as))
+		}
+		wantEqual(t, "recent attempt's logs", as[0].Logs, "hello\n")
+		wantEqual(t, "recent attempt's function version", as[0].FunctionVersion, 1)
 		p, err = b.store.PurgeExpired(b.ctx, cutoff, 100)
 		check(t, err)
 		wantEqual(t, "purged attempts the second time", p.Attempts, 0)
