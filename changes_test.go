@@ -32,7 +32,7 @@ var storeUnwatchedWrites = map[string]string{
 	"RenewClaims":           "the delivery engine's own work",
 	"RetryDelivery":         "the delivery engine's own work",
 	"RecoverEndpoint":       "the delivery engine's own work",
-	"PurgeExpired":          "retention: old payloads, bodies and logs, which nothing caches",
+	"PurgeExpired":          "retention: old events, deliveries, attempts and logs, which nothing caches",
 	"RecordInvocations":     "function logs, which nothing caches",
 	"AddFunctionUsage":      "usage counters, which nothing caches",
 	"MarkEndpointCircuit":   "the delivery engine's own record of circuits, which nothing caches",

@@ -92,7 +92,9 @@ const MaxResponseBody = 16 << 10
 
 // Claim is a delivery a node holds the right to attempt, with what it needs to
 // do so. Endpoint is nil when the endpoint was deleted, or the target is a
-// function; Event.Data is nil when retention removed the payload. A function
+// function; Event is nil when retention deleted the event (on Postgres a
+// delivery written days after its event can outlive it), and Event.Data nil
+// when an earlier release's retention removed only the payload. A function
 // target runs the version active when it is attempted.
 type Claim struct {
 	Delivery *Delivery

@@ -451,14 +451,7 @@ func (d *Dispatcher) renewLeases() {
 // shape: partitions made ahead of time, on a store that has them, and
 // records past their retention period deleted.
 func (d *Dispatcher) maintain() {
-	shortest := d.cfg.Retention
-	if shortest == 0 || (d.cfg.AuditRetention > 0 && d.cfg.AuditRetention < shortest) {
-		shortest = d.cfg.AuditRetention
-	}
-	every := time.Hour
-	if shortest > 0 {
-		every = min(every, max(shortest/4, time.Second))
-	}
+	every := d.maintenanceEvery()
 	t := time.NewTimer(min(every, time.Minute))
 	defer t.Stop()
 	for {
@@ -480,6 +473,19 @@ func (d *Dispatcher) maintain() {
 		}
 		t.Reset(every)
 	}
+}
+
+// maintenanceEvery is how often maintenance runs: hourly, or four times in
+// the shortest retention period if that is sooner.
+func (d *Dispatcher) maintenanceEvery() time.Duration {
+	shortest := d.cfg.Retention
+	if shortest == 0 || (d.cfg.AuditRetention > 0 && d.cfg.AuditRetention < shortest) {
+		shortest = d.cfg.AuditRetention
+	}
+	if shortest == 0 {
+		return time.Hour
+	}
+	return min(time.Hour, max(shortest/4, time.Second))
 }
 
 // makePartitions makes the store's partitions of today and the next days.

@@ -49,7 +49,7 @@ func (c *serveConfig) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.AttemptTimeout, "attempt-timeout", c.AttemptTimeout, "the longest one webhook attempt may take, connect to last byte")
 	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", c.MaxRetryAfter, "the longest a receiver's Retry-After header (on 429 or 503) may delay the next attempt")
 	fs.DurationVar(&c.DisableAfter, "disable-after", c.DisableAfter, "disable an endpoint after every attempt to it has failed for this long")
-	fs.DurationVar(&c.Retention, "retention", c.Retention, "delete event payloads and response bodies older than this (0 keeps them forever); delivery records stay")
+	fs.DurationVar(&c.Retention, "retention", c.Retention, "delete events older than this with their deliveries and attempts, and function logs (0 keeps them forever); a delivery still pending is kept with its event until it finishes; on Postgres whole days go, up to a day later")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "delete audit log entries older than this (0 keeps them forever)")
 	fs.Var((*byteSize)(&c.MaxEventSize), "max-event-size", "largest event data accepted by publish (e.g. 256KiB, 1MiB)")
 	fs.BoolVar(&c.StrictEventTypes, "strict-event-types", c.StrictEventTypes, "refuse events whose type is not in the catalog")
