@@ -227,6 +227,18 @@ func (s *Store) commit(batch []*write) {
 		if errs[i] = w.ctx.Err(); errs[i] != nil {
 			continue // its caller gave up; don't do work nobody will see
 		}
+		if len(batch) == 1 {
+			// Alone, it needs no savepoint: its failure rolls back the
+			// transaction, which holds nothing else.
+			mine, err := s.run(tx, w)
+			if err != nil {
+				tx.Rollback()
+				w.done <- err
+				return
+			}
+			use.merge(mine)
+			continue
+		}
 		errs[i] = s.savepoint(ctx, tx, w, use)
 	}
 	if len(use) > 0 {
@@ -263,8 +275,8 @@ func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, w *write, use usageCo
 	if err := s.exec(ctx, tx, "SAVEPOINT w"); err != nil {
 		return err
 	}
-	mine := usageCounts{}
-	if err := w.fn(context.WithValue(context.WithoutCancel(w.ctx), usageKey{}, mine), tx); err != nil {
+	mine, err := s.run(tx, w)
+	if err != nil {
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
 			return errors.Join(err, rerr)
 		}
@@ -276,6 +288,12 @@ func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, w *write, use usageCo
 	}
 	use.merge(mine)
 	return nil
+}
+
+// run runs one caller's transaction in tx and returns the usage it counted.
+func (s *Store) run(tx *sql.Tx, w *write) (usageCounts, error) {
+	mine := usageCounts{}
+	return mine, w.fn(context.WithValue(context.WithoutCancel(w.ctx), usageKey{}, mine), tx)
 }
 
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {

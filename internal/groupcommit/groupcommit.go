@@ -22,6 +22,7 @@ type Batcher[T any] struct {
 
 	linger time.Duration
 	urgent func(T) bool
+	kick   chan struct{} // ends a linger early
 }
 
 // New starts a batcher.
@@ -37,7 +38,8 @@ func New[T any](max int, flush func([]T)) *Batcher[T] {
 // is flushed before then when it is full, when an item for which urgent
 // reports true joins it, or when the batcher stops.
 func NewLingering[T any](max int, linger time.Duration, urgent func(T) bool, flush func([]T)) *Batcher[T] {
-	b := &Batcher[T]{in: make(chan T, max), max: max, flush: flush, done: make(chan struct{}), linger: linger, urgent: urgent}
+	b := &Batcher[T]{in: make(chan T, max), max: max, flush: flush, done: make(chan struct{}), linger: linger, urgent: urgent,
+		kick: make(chan struct{}, 1)}
 	go b.run()
 	return b
 }
@@ -72,10 +74,21 @@ func (b *Batcher[T]) run() {
 	}
 }
 
-// wait adds items to batch until the linger runs out or flushing can't wait.
+// wait adds items to batch until the linger runs out or flushing can't
+// wait. It sleeps meanwhile rather than taking each item as it comes: Add
+// wakes it only for an urgent item, a batch half full, or the end.
+//
+// A kick left over from an urgent item flushed already ends the next
+// linger at once: one small batch, rather than a stop kept waiting.
 func (b *Batcher[T]) wait(batch []T, timer *time.Timer) []T {
-	timer.Reset(b.linger)
-	defer timer.Stop()
+	if len(b.in) < b.max/2 {
+		timer.Reset(b.linger)
+		select {
+		case <-timer.C:
+		case <-b.kick:
+			timer.Stop()
+		}
+	}
 	for len(batch) < b.max {
 		select {
 		case item, ok := <-b.in:
@@ -83,10 +96,7 @@ func (b *Batcher[T]) wait(batch []T, timer *time.Timer) []T {
 				return batch
 			}
 			batch = append(batch, item)
-			if b.urgent(item) {
-				return batch
-			}
-		case <-timer.C:
+		default:
 			return batch
 		}
 	}
@@ -110,7 +120,19 @@ func (b *Batcher[T]) Add(item T) bool {
 		return false
 	}
 	b.in <- item
+	b.maybeKick(item)
 	return true
+}
+
+// maybeKick ends a lingering batch early when item or a filling queue says
+// it can't wait.
+func (b *Batcher[T]) maybeKick(item T) {
+	if b.kick != nil && (b.urgent(item) || len(b.in) >= b.max/2) {
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // TryAdd hands item to the next batch unless the batcher is full or has
@@ -123,6 +145,7 @@ func (b *Batcher[T]) TryAdd(item T) bool {
 	}
 	select {
 	case b.in <- item:
+		b.maybeKick(item)
 		return true
 	default:
 		return false
@@ -135,6 +158,12 @@ func (b *Batcher[T]) Stop() {
 	if !b.closed {
 		b.closed = true
 		close(b.in)
+		if b.kick != nil {
+			select {
+			case b.kick <- struct{}{}:
+			default:
+			}
+		}
 	}
 	b.mu.Unlock()
 	<-b.done
