@@ -108,10 +108,10 @@ func (s *Store) ListDeliveries(ctx context.Context, tenantID string, f outlet.De
 		conds = append(conds, "status = "+p.add(f.Status))
 	}
 	if !f.Since.IsZero() {
-		conds = append(conds, "created_at >= "+p.add(ms(f.Since)))
+		conds = append(conds, "created_at >= "+p.add(ms(f.Since)), sinceSeq(&p, f.Since))
 	}
 	if !f.Before.IsZero() {
-		conds = append(conds, "created_at < "+p.add(ms(f.Before)))
+		conds = append(conds, "created_at < "+p.add(ms(f.Before)), beforeSeq(&p, f.Before))
 	}
 	return listPage(ctx, s.pool, `SELECT `+deliveryCols+` FROM deliveries`, conds, "seq", page, p, func(r pgx.Row) (*outlet.Delivery, int64, error) {
 		d, err := s.scanDelivery(r)
@@ -533,8 +533,9 @@ func (s *Store) RecoverEndpoint(ctx context.Context, tenantID, endpointID string
 		tag, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, trigger = $2,
 			single_attempt = true, updated_at = $1
 			WHERE target_id = $3 AND target_type = 'endpoint' AND tenant_id = $4 AND status = 'failed' AND created_at >= $5
+			AND (seq >= $6 OR seq < $7)
 			AND EXISTS (SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq AND e.data IS NOT NULL)`,
-			ms(now), outlet.TriggerRecover, endpointID, tenantID, ms(since))
+			ms(now), outlet.TriggerRecover, endpointID, tenantID, ms(since), seqAt(ms(since)), int64(legacyBound))
 		if err != nil {
 			return err
 		}

@@ -59,10 +59,10 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, f outlet.EventF
 		conds = append(conds, "type = "+p.add(f.Type))
 	}
 	if !f.Since.IsZero() {
-		conds = append(conds, "created_at >= "+p.add(ms(f.Since)))
+		conds = append(conds, "created_at >= "+p.add(ms(f.Since)), sinceSeq(&p, f.Since))
 	}
 	if !f.Before.IsZero() {
-		conds = append(conds, "created_at < "+p.add(ms(f.Before)))
+		conds = append(conds, "created_at < "+p.add(ms(f.Before)), beforeSeq(&p, f.Before))
 	}
 	return listPage(ctx, s.pool, `SELECT `+eventCols+` FROM events`, conds, "seq", page, p, func(r pgx.Row) (*outlet.Event, int64, error) {
 		return scanEvent(r)

@@ -61,8 +61,19 @@ func seqExpr(table, msExpr string) string {
 	return "((" + msExpr + ")::bigint << " + strconv.Itoa(counterBits) + " | (nextval('" + table + "_seq') & " + strconv.Itoa(counterMask) + "))"
 }
 
-// seqAt is the lowest seq of a row written at ms.
-func seqAt(ms int64) int64 { return ms << counterBits }
+// seqAt is the lowest seq of a row written at ms; times beyond what seq
+// can hold (before 1970 less 278 years, after 2248) are the lowest and
+// highest seq.
+func seqAt(ms int64) int64 {
+	const limit = 1 << (63 - counterBits)
+	switch {
+	case ms >= limit:
+		return math.MaxInt64
+	case ms < -limit:
+		return math.MinInt64
+	}
+	return ms << counterBits
+}
 
 // dayOf is the UTC day (days since 1970-01-01) of a time in Unix ms.
 func dayOf(ms int64) int64 {
@@ -76,6 +87,17 @@ func dayOf(ms int64) int64 {
 // partitionName is the name of table's partition for a day.
 func partitionName(table string, day int64) string {
 	return table + "_p" + time.UnixMilli(day*msPerDay).UTC().Format("20060102")
+}
+
+// sinceSeq and beforeSeq are the conditions on seq that match created_at >=
+// since and created_at < before, for the partitions to prune: seq holds the
+// very millisecond of created_at, but for the legacy rows.
+func sinceSeq(p *params, since time.Time) string {
+	return "(seq >= " + p.add(seqAt(ms(since))) + " OR seq < " + strconv.FormatInt(legacyBound, 10) + ")"
+}
+
+func beforeSeq(p *params, before time.Time) string {
+	return "seq < " + p.add(max(seqAt(ms(before)), legacyBound))
 }
 
 // partitionDays remembers the days whose partitions this store knows exist,
@@ -312,8 +334,12 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 					return p, dbErr(err)
 				}
 			}
-			if err := s.dropPartition(ctx, part); err != nil {
+			dropped, err := s.dropPartition(ctx, part)
+			if err != nil {
 				return p, err
+			}
+			if !dropped {
+				continue
 			}
 			p.Partitions++
 			switch table {
@@ -331,7 +357,9 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 	}
 
 	// The keys of events whose partitions are gone: those in the gaps
-	// between the partitions of events left, as many as limit.
+	// between the partitions of events left, as many as limit. Only keys
+	// older than the cutoff: a gap newer than it may be a day whose
+	// partition a write is making right now, keys and all.
 	parts, err := partitions(ctx, s.pool, "events", legacyUntil)
 	if err != nil {
 		return p, dbErr(err)
@@ -347,8 +375,9 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 		from = part.hi
 	}
 	if len(gaps) > 0 {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM event_keys WHERE seq IN (SELECT seq FROM event_keys WHERE `+strings.Join(gaps, " OR ")+
-			` LIMIT `+strconv.Itoa(limit)+`)`, args...)
+		args = append(args, seqAt(ms(cutoff))-skewSlack)
+		tag, err := s.pool.Exec(ctx, `DELETE FROM event_keys WHERE seq IN (SELECT seq FROM event_keys WHERE (`+strings.Join(gaps, " OR ")+
+			`) AND seq < $`+strconv.Itoa(len(args))+` LIMIT `+strconv.Itoa(limit)+`)`, args...)
 		if err != nil {
 			return p, dbErr(err)
 		}
@@ -358,22 +387,45 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 	return p, nil
 }
 
-// dropPartition drops a partition and forgets its day.
-func (s *Store) dropPartition(ctx context.Context, part partition) error {
+// dropPartition drops a partition and forgets its day. A partition of
+// deliveries is looked at once more under the parent's lock, which the drop
+// takes anyway (and first, as DROP TABLE would): a delivery a caller
+// re-opened (retry, recover) since pendingIn looked stays. It reports
+// whether it dropped the partition.
+//
+// An event's partition is not looked at again: that would hold every
+// publish up while the pending deliveries are searched. A delivery
+// re-opened in that moment finds its event gone when it is claimed, and
+// fails saying so (see outlet.CanResend).
+func (s *Store) dropPartition(ctx context.Context, part partition) (bool, error) {
+	dropped := false
 	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+ddlLockTimeout+`'`); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{part.name}.Sanitize())
-		return err
+		name := pgx.Identifier{part.name}.Sanitize()
+		if part.table == "deliveries" {
+			if _, err := tx.Exec(ctx, `LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+			var pending bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+name+` WHERE status = 'pending')`).Scan(&pending); err != nil || pending {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {
+			return err
+		}
+		dropped = true
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("retention: drop partition %s: %w", part.name, err)
+		return false, fmt.Errorf("retention: drop partition %s: %w", part.name, err)
 	}
-	if part.lo != math.MinInt64 {
+	if dropped && part.lo != math.MinInt64 {
 		s.parts.set(dayOf(part.lo>>counterBits), false)
 	}
-	return nil
+	return dropped, nil
 }
 
 // partitionedAt is when the tables were partitioned (Unix ms): every row of

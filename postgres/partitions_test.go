@@ -375,3 +375,16 @@ func TestHotQueriesUseIndexesAndReadOnlyThePartitionsTheyNeed(t *testing.T) {
 		})
 	}
 }
+
+func TestSeqAtKeepsTimeOrderAtTheEdges(t *testing.T) {
+	t.Parallel()
+	times := []int64{-1 << 62, -1 << 43, -1, 0, 1, ms(day0), 1<<43 - 1, 1 << 43, 1 << 62}
+	for i := 1; i < len(times); i++ {
+		if a, b := seqAt(times[i-1]), seqAt(times[i]); a > b {
+			t.Errorf("seqAt(%d) = %d is above seqAt(%d) = %d", times[i-1], a, times[i], b)
+		}
+	}
+	if seqAt(ms(day0))>>counterBits != ms(day0) {
+		t.Errorf("seqAt(%d) doesn't keep its milliseconds", ms(day0))
+	}
+}
