@@ -20,7 +20,17 @@ const maxBody = 1 << 20
 
 // readBody reads the whole body, refusing more than limit bytes.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	body := http.MaxBytesReader(nil, r.Body, limit)
+	var b []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= limit {
+		// The size is known (and the server reads no further than it): one
+		// allocation, not io.ReadAll's doublings.
+		b = make([]byte, n)
+		_, err = io.ReadFull(body, b)
+	} else {
+		b, err = io.ReadAll(body)
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, outlet.Errorf(outlet.ETOOLARGE, "request body is larger than %d bytes; send less", limit)
