@@ -179,7 +179,7 @@ func createPartitions(ctx context.Context, tx pgx.Tx, day int64) error {
 	for _, table := range partitionedTables {
 		name := partitionName(table, day)
 		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT to_regclass(quote_ident(current_schema()) || '.' || $1) IS NOT NULL`, name).Scan(&exists); err != nil {
 			return err
 		}
 		if exists {
