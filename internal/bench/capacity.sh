@@ -62,16 +62,17 @@ for n in $counts; do
   done
   stop # the nodes' connections close, flushing their statistics
   sleep 1
-  wal=$(sql "SELECT wal_bytes, wal_records, wal_fpi FROM pg_stat_wal" | tr '|' ' ')
-  read -r walbytes walrecs walfpi <<<"$wal"
+  wal=$(sql "SELECT wal_bytes, wal_records, wal_fpi, (SELECT xact_commit FROM pg_stat_database WHERE datname = 'outlet_capacity') FROM pg_stat_wal" | tr '|' ' ')
+  read -r walbytes walrecs walfpi commits <<<"$wal"
   rows=$(sql "SELECT string_agg(relname || ' +' || n_tup_ins || ' ~' || n_tup_upd || ' -' || n_tup_del, ', ' ORDER BY relname)
     FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname NOT LIKE 'goose%'")
   kept=$(sql "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
     WHERE s.nspname = 'public' AND c.relkind IN ('r','p') AND (c.relname ~ '^(events|deliveries|attempts)')")
   awk -v n="$n" -v d="$delivered" -v rate="$rate" -v dups="$dups" -v s="$scpu" -v pg="$pg" \
-      -v wb="$walbytes" -v wr="$walrecs" -v fpi="$walfpi" -v kept="$kept" -v per_node="$split" -v p50="$p50" -v p99="$p99" -v rows="$rows" 'BEGIN {
+      -v wb="$walbytes" -v wr="$walrecs" -v fpi="$walfpi" -v commits="$commits" -v kept="$kept" -v per_node="$split" -v p50="$p50" -v p99="$p99" -v rows="$rows" 'BEGIN {
     printf "nodes %d: %d deliveries at %d/s (p50 %.1f ms, p99 %.1f ms), %d duplicates, attempts per node:%s\n", n, d, rate, p50, p99, dups, per_node
     printf "  per delivery: Outlet CPU %.3f ms, Postgres CPU %.3f ms, WAL %.0f bytes in %.1f records (%.2f full-page images), kept %.0f bytes\n", 1000*s/d, 1000*pg/d, wb/d, wr/d, fpi/d, kept/d
+    printf "  transactions committed: %.2f per delivery\n", commits/d
     printf "  rows: %s\n", rows
   }'
 done
