@@ -422,7 +422,7 @@ export interface paths {
         put?: never;
         /**
          * Re-send failed deliveries
-         * @description Every delivery of the endpoint that has failed since `since` is sent again, once each. Payloads already deleted by retention are skipped.
+         * @description Every delivery of the endpoint that has failed since `since` is sent again, once each. Deliveries whose events retention has deleted are skipped.
          */
         post: operations["recoverEndpoint"];
         delete?: never;
@@ -502,7 +502,7 @@ export interface paths {
         };
         /**
          * Get an event
-         * @description One event with its data (null once retention removed it).
+         * @description One event with its data. Events older than `--retention` are deleted (404); data is null only for an event whose payload an earlier release's retention cleared.
          */
         get: operations["getEvent"];
         put?: never;
@@ -1953,7 +1953,7 @@ export interface components {
             tenant_id: string;
             type: string;
             timestamp: components["schemas"]["Time"];
-            /** @description The event's data; null once retention removed it. */
+            /** @description The event's data; null only for an event whose payload an earlier release's retention cleared (retention now deletes whole events). */
             data: unknown;
             /** @description The `Idempotency-Key` it was published with, if any. */
             idempotency_key?: string;
@@ -2049,7 +2049,7 @@ export interface components {
             succeeded: boolean;
             /** @description The receiver's status; 0 when no answer came. */
             status_code: number;
-            /** @description The receiver's headers; null when no answer came, for a function, or once `--retention` deleted them. */
+            /** @description The receiver's headers; null when no answer came, or for a function. */
             response_headers: {
                 [key: string]: string;
             } | null;
