@@ -172,6 +172,12 @@ type DeliveryStore interface {
 	// Of an ordered endpoint's pending deliveries only the oldest may be
 	// claimed, and only while it is due: the next waits for it to finish.
 	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error)
+	// ClaimParked leases to owner, until leaseUntil, up to limit of an
+	// endpoint's deliveries that wait unclaimed and unattempted, due no
+	// later than before, earliest due first, whether due yet or not: those
+	// a node left in the store while the endpoint had no room, pulled
+	// as soon as it has. Ordered deliveries are never taken.
+	ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*Claim, error)
 	// CompleteAttempts records finished attempts, moves their deliveries on and
 	// releases their leases, in one transaction. An ordered delivery that
 	// finished makes the next of its endpoint due. Each endpoint's failing streak

@@ -145,7 +145,8 @@ type PublishRequest struct {
 	LeaseOwner string
 	LeaseUntil time.Time
 	// Hold names endpoints whose deliveries are not to be claimed but left
-	// due at the time given: endpoints whose circuit is open on this node.
+	// due at the time given: endpoints whose circuit is open on this node,
+	// or with more queued than it takes (parked; see Store.ClaimParked).
 	Hold map[string]time.Time
 }
 

@@ -24,6 +24,7 @@ import (
 type Store interface {
 	PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishOutcome, error)
 	ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error)
+	ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*outlet.Claim, error)
 	CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error)
 	ReleaseClaims(ctx context.Context, owner string, deliveryIDs []string, now time.Time) error
 	RenewClaims(ctx context.Context, owner string, deliveryIDs []string, leaseUntil time.Time) error
@@ -141,6 +142,9 @@ type Dispatcher struct {
 	workers       sync.WaitGroup
 	background    sync.WaitGroup
 	stopOnce      sync.Once
+
+	pullMu sync.Mutex
+	pulls  map[targetKey]struct{} // endpoints with parked deliveries and room for them
 }
 
 // New makes a dispatcher; Start sets it going.
@@ -162,6 +166,7 @@ func New(store Store, cfg Config) *Dispatcher {
 	d.deferred = groupcommit.New(512, d.flushDeferred)
 	d.sched = newScheduler(cfg.Flow, cfg.Workers, 0, cfg.Now, d.breakerChanged)
 	d.fnSched = newScheduler(cfg.Flow, cfg.FunctionWorkers, cfg.FunctionTenantMax, cfg.Now, d.breakerChanged)
+	d.sched.onRoom = d.pullLater
 	return d
 }
 
@@ -379,10 +384,48 @@ func (d *Dispatcher) poll() {
 // can't crowd out new work of other tenants.
 func (d *Dispatcher) pollerRoom() int { return d.room() - d.cfg.MaxHeld/10 }
 
+// pullLater asks the poller to pull an endpoint's parked deliveries.
+func (d *Dispatcher) pullLater(key targetKey) {
+	d.pullMu.Lock()
+	if d.pulls == nil {
+		d.pulls = map[targetKey]struct{}{}
+	}
+	d.pulls[key] = struct{}{}
+	d.pullMu.Unlock()
+	d.nudge()
+}
+
+// pullParked claims the deliveries publishes parked in the store for the
+// endpoints that have room for them again.
+func (d *Dispatcher) pullParked(ctx context.Context) {
+	d.pullMu.Lock()
+	pulls := d.pulls
+	d.pulls = nil
+	d.pullMu.Unlock()
+	for key := range pulls {
+		room, gen := d.sched.pullRoom(key)
+		room = min(room, d.pollerRoom())
+		if room <= 0 {
+			continue // asked again when it drains further
+		}
+		now := d.cfg.Now()
+		claims, err := d.store.ClaimParked(ctx, d.cfg.Owner, key.target.ID, now.Add(parkFor), now.Add(d.cfg.Lease), room)
+		if err != nil {
+			d.log.Error("claiming parked deliveries failed; they will be due later", "endpoint", key.target.ID, "err", err)
+			continue
+		}
+		d.enqueue(claims)
+		if len(claims) < room {
+			d.sched.unpark(key, gen)
+		}
+	}
+}
+
 // claimDue claims what fits and returns how long to wait before looking again.
 func (d *Dispatcher) claimDue() time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	d.pullParked(ctx)
 	claimed := 0
 	for {
 		room := d.pollerRoom()
@@ -390,7 +433,7 @@ func (d *Dispatcher) claimDue() time.Duration {
 			d.starved.Store(true)
 			return d.cfg.PollInterval
 		}
-		limit := min(room, 500)
+		limit := min(room, claimRound)
 		now := d.cfg.Now()
 		claims, err := d.store.ClaimDue(ctx, d.cfg.Owner, now, now.Add(d.cfg.Lease), limit)
 		if err != nil {

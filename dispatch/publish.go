@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
@@ -53,14 +54,38 @@ func (d *Dispatcher) PublishBatch(ctx context.Context, evs []*outlet.Event) (_ [
 	// budget counts events, each of which makes one delivery or more.
 	budget := map[string]int{}
 	holds := map[string]map[string]time.Time{}
+	// An endpoint with many claims queued takes only so many more; its
+	// deliveries beyond that are parked in the store unclaimed, and pulled
+	// as soon as it has room, rather than claimed to be sent back. (An
+	// event may not go to every endpoint of its tenant, so this counts
+	// high: it parks rather than claims too many.)
+	room := map[string]map[string]int{}
 	for i, ev := range evs {
 		ev.Trace = tc
 		t := ev.TenantID
 		if _, ok := holds[t]; !ok {
 			holds[t] = d.sched.holds(t, now)
+			room[t] = d.sched.endpointRoom(t, len(evs))
 			budget[t] = min(d.room(), d.cfg.MaxHeld/2-d.sched.tenantQueued(t)-d.fnSched.tenantQueued(t))
 		}
-		reqs[i] = &outlet.PublishRequest{Event: ev, Hold: holds[t]}
+		hold, own := holds[t], false
+		for ep, r := range room[t] {
+			if _, held := hold[ep]; held {
+				continue
+			}
+			if r > 0 {
+				room[t][ep] = r - 1
+				continue
+			}
+			if !own { // holds[t] is shared by the tenant's events
+				hold, own = maps.Clone(hold), true
+				if hold == nil {
+					hold = map[string]time.Time{}
+				}
+			}
+			hold[ep] = d.sched.park(t, ep, now)
+		}
+		reqs[i] = &outlet.PublishRequest{Event: ev, Hold: hold}
 		if budget[t] > 0 {
 			budget[t]--
 			reqs[i].LeaseOwner, reqs[i].LeaseUntil = d.cfg.Owner, now.Add(d.cfg.Lease)

@@ -72,6 +72,9 @@ type scheduler struct {
 	// open lists, per tenant, its endpoints whose circuits are open and when
 	// each half-opens.
 	open map[string]map[string]time.Time
+	// onRoom, when set, is told that an endpoint with deliveries parked in
+	// the store (see park) has room for them.
+	onRoom func(targetKey)
 }
 
 type tenantFlow struct {
@@ -81,6 +84,8 @@ type tenantFlow struct {
 	ready    []*targetFlow // its targets with queued work, in turn order
 	turn     int
 	inTurns  bool
+	// endpoints are its endpoints' flows, as long as s.targets keeps them.
+	endpoints map[string]*targetFlow
 }
 
 // targetKey names a target: function names are only unique within a tenant.
@@ -101,6 +106,10 @@ type targetFlow struct {
 	inReady  bool
 
 	took time.Duration // how long attempts take, on average of the recent ones
+	// parked is set while publishes have left deliveries of the endpoint
+	// in the store for lack of room; parkedGen counts those publishes.
+	parked    bool
+	parkedGen uint64
 
 	// The circuit breaker.
 	failures  int           // unanswered attempts in a row
@@ -182,6 +191,12 @@ func (s *scheduler) target(c *outlet.Claim) *targetFlow {
 	if tf == nil {
 		tf = &targetFlow{key: key, target: c.Delivery.Target, tenant: tn, cooldown: s.cfg.BreakerCooldown}
 		s.targets[key] = tf
+		if tf.target.Type == outlet.TargetEndpoint {
+			if tn.endpoints == nil {
+				tn.endpoints = map[string]*targetFlow{}
+			}
+			tn.endpoints[tf.target.ID] = tf
+		}
 	}
 	// The same tenant; a new record of it only if the old one was forgotten,
 	// which it was only with nothing queued or in flight.
@@ -229,6 +244,96 @@ func (tf *targetFlow) drainTime() time.Duration {
 		d = max(d, time.Duration(len(tf.queue))*time.Second/time.Duration(tf.ratePer))
 	}
 	return min(max(d, time.Second), 5*time.Minute)
+}
+
+// parkFor is how far ahead a publish makes due the deliveries it leaves
+// in the store for an endpoint without room. This node pulls them as soon
+// as the endpoint has room (ClaimParked); the due time only matters if it
+// doesn't, having stopped, when any node's poller takes them then.
+const parkFor = 30 * time.Second
+
+// claimRound is the most deliveries one claim takes.
+const claimRound = 500
+
+// parkAt is how many claims an endpoint has queued when publishes leave
+// its next deliveries in the store: so many that a pull of a claim round
+// more still fits, and none has to be sent back; or, when it may queue
+// less than two rounds, all it may.
+func (s *scheduler) parkAt() int {
+	if s.cfg.MaxQueued >= 2*claimRound {
+		return s.cfg.MaxQueued - claimRound
+	}
+	return s.cfg.MaxQueued
+}
+
+// endpointRoom says, for each endpoint of the tenant this node is sending
+// to, how many more claims a publish may add before it has parkAt queued;
+// nil when each has room for n more (the common case, so it costs nothing).
+func (s *scheduler) endpointRoom(tenantID string, n int) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tn := s.tenants[tenantID]
+	if tn == nil {
+		return nil
+	}
+	tight := false
+	for _, tf := range tn.endpoints {
+		if s.parkAt()-len(tf.queue) < n {
+			tight = true
+			break
+		}
+	}
+	if !tight {
+		return nil
+	}
+	out := make(map[string]int, len(tn.endpoints))
+	for id, tf := range tn.endpoints {
+		out[id] = max(s.parkAt()-len(tf.queue), 0)
+	}
+	return out
+}
+
+// park notes that a publish leaves deliveries of the endpoint in the store
+// for lack of room, and says when they are due.
+func (s *scheduler) park(tenantID, endpointID string, now time.Time) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tf := s.targets[targetKey{tenantID, outlet.Target{Type: outlet.TargetEndpoint, ID: endpointID}}]; tf != nil {
+		tf.parked = true
+		tf.parkedGen++
+	}
+	return now.Add(parkFor)
+}
+
+// roomAgain tells onRoom when a target with deliveries parked has drained
+// far enough for a pull of them.
+func (s *scheduler) roomAgain(tf *targetFlow) {
+	if tf.parked && s.onRoom != nil && len(tf.queue) <= max(s.parkAt()-claimRound, s.parkAt()/2) {
+		s.onRoom(tf.key)
+	}
+}
+
+// pullRoom says how many parked deliveries the target may take now, and
+// the count of parking publishes so far, for unpark.
+func (s *scheduler) pullRoom(key targetKey) (int, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tf := s.targets[key]
+	if tf == nil || !tf.parked {
+		return 0, 0
+	}
+	return max(s.parkAt()-len(tf.queue), 0), tf.parkedGen
+}
+
+// unpark notes that a pull found no more deliveries parked, unless a
+// publish has parked more since the pull began (gen).
+func (s *scheduler) unpark(key targetKey, gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tf := s.targets[key]; tf != nil && tf.parkedGen == gen {
+		tf.parked = false
+		s.forget(tf)
+	}
 }
 
 // coolingDown reports whether the target's circuit is open and not yet
@@ -290,6 +395,7 @@ func (s *scheduler) takeFrom(tn *tenantFlow, now time.Time) (*outlet.Claim, time
 		if !tf.openUntil.IsZero() {
 			tf.probing = true // half-open: this is the probe
 		}
+		s.roomAgain(tf)
 		if len(tf.queue) == 0 {
 			s.unready(tf)
 		}
@@ -357,9 +463,10 @@ func (s *scheduler) unready(tf *targetFlow) {
 // streak or an open circuit, or a rate limiter still refilling (so the
 // limit holds across bursts).
 func (s *scheduler) forget(tf *targetFlow) {
-	if tf.inFlight == 0 && len(tf.queue) == 0 && tf.failures == 0 && tf.openUntil.IsZero() && !tf.inReady &&
+	if tf.inFlight == 0 && len(tf.queue) == 0 && tf.failures == 0 && tf.openUntil.IsZero() && !tf.inReady && !tf.parked &&
 		(tf.limiter == nil || tf.limiter.TokensAt(s.now()) >= float64(tf.limiter.Burst())) {
 		delete(s.targets, tf.key)
+		delete(tf.tenant.endpoints, tf.target.ID)
 	}
 	if tn := tf.tenant; tn.inFlight == 0 && tn.queued == 0 && !tn.inTurns {
 		delete(s.tenants, tn.id)
@@ -392,6 +499,7 @@ func (s *scheduler) done(c *outlet.Claim, v verdict, took time.Duration) ([]*out
 	}
 	tf.inFlight--
 	tf.tenant.inFlight--
+	s.roomAgain(tf)
 	defer s.forget(tf)
 	if v == untried {
 		tf.probing = false // no probe was made: the next claim may be one

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -238,6 +239,12 @@ type watchedStore struct {
 	mu        sync.Mutex
 	renewed   time.Time // the latest lease end a finished renewal set
 	completed func()    // when set, called after outcomes are committed, before the dispatcher hears so
+	released  atomic.Int64
+}
+
+func (s *watchedStore) ReleaseClaims(ctx context.Context, owner string, ids []string, now time.Time) error {
+	s.released.Add(int64(len(ids)))
+	return s.Store.ReleaseClaims(ctx, owner, ids, now)
 }
 
 func (s *watchedStore) CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {

@@ -171,6 +171,35 @@ const claimQuery = `UPDATE deliveries SET lease_owner = $1, next_attempt_at = $2
 	WHERE seq = c.claim_seq
 	RETURNING ` + deliveryCols + `, c.was_due`
 
+// claimParkedQuery leases an endpoint's parked deliveries (see ClaimParked),
+// earliest due first, walking the due index as claimQuery does.
+const claimParkedQuery = `UPDATE deliveries SET lease_owner = $1, next_attempt_at = $2
+	FROM (SELECT seq AS claim_seq FROM deliveries
+		WHERE status = 'pending' AND next_attempt_at <= $3
+			AND target_id = $4 AND target_type = 'endpoint' AND lease_owner IS NULL AND attempts = 0 AND NOT ordered
+		ORDER BY next_attempt_at LIMIT $5
+		FOR UPDATE SKIP LOCKED) c
+	WHERE seq = c.claim_seq
+	RETURNING ` + deliveryCols
+
+func (s *Store) ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
+	var claims []*outlet.Claim
+	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, claimParkedQuery, owner, ms(leaseUntil), ms(before), endpointID, limit)
+		if err != nil {
+			return err
+		}
+		ds, err := scanAll(rows, func(r pgx.Row) (deliveryRow, error) { return s.scanDelivery(r) })
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(ds, func(a, b deliveryRow) int { return cmp.Compare(a.seq, b.seq) })
+		claims, err = loadClaims(ctx, tx, ds)
+		return err
+	})
+	return claims, err
+}
+
 func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
 	var claims []*outlet.Claim
 	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {

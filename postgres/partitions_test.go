@@ -338,6 +338,10 @@ func TestHotQueriesUseIndexesAndReadOnlyThePartitionsTheyNeed(t *testing.T) {
 			_, err := l.s.ClaimDue(ctx, "node-b", time.Now(), time.Now().Add(time.Minute), 10)
 			return err
 		}, "deliveries", 0, nil},
+		{"pulling an endpoint's parked deliveries", func() error {
+			_, err := l.s.ClaimParked(ctx, "node-b", l.ep.ID, time.Now().Add(time.Minute), time.Now().Add(time.Minute), 10)
+			return err
+		}, "deliveries", 0, nil},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {

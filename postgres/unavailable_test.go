@@ -71,6 +71,9 @@ func storeCalls(s *Store, d *outlet.Delivery) map[string]func(ctx context.Contex
 		"ListDeliveries": func(ctx context.Context) error { return err3(s.ListDeliveries(ctx, "acme", outlet.DeliveryFilter{})) },
 		"ListAttempts":   func(ctx context.Context) error { return err2(s.ListAttempts(ctx, "acme", d.ID)) },
 		"ClaimDue":       func(ctx context.Context) error { return err2(s.ClaimDue(ctx, "node-a", now, now.Add(time.Minute), 10)) },
+		"ClaimParked": func(ctx context.Context) error {
+			return err2(s.ClaimParked(ctx, "node-a", d.Target.ID, now, now.Add(time.Minute), 10))
+		},
 		"CompleteAttempts": func(ctx context.Context) error {
 			return err2(s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{outcome}, now, now))
 		},

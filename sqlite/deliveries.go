@@ -156,6 +156,23 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time
 	return claims, err
 }
 
+func (s *Store) ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
+	var claims []*outlet.Claim
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		ds, err := collect(ctx, tx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
+			WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+				AND target_id = ? AND target_type = 'endpoint' AND lease_owner IS NULL AND attempts = 0 AND ordered = 0
+				ORDER BY next_attempt_at LIMIT ?)
+			RETURNING `+deliveryCols, []any{owner, ms(leaseUntil), ms(before), endpointID, limit}, s.scanDelivery)
+		if err != nil {
+			return err
+		}
+		claims, err = loadClaims(ctx, tx, ds)
+		return err
+	})
+	return claims, err
+}
+
 // loadClaims fetches the events and endpoints of claimed deliveries, each
 // once however many deliveries share it.
 func loadClaims(ctx context.Context, tx *sql.Tx, ds []deliveryRow) ([]*outlet.Claim, error) {

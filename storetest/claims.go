@@ -23,6 +23,22 @@ func claimTests(t *testing.T, s suite) {
 		wantIDs(t, "third claim", claimIDs(b.claim(t, "node-a", at(time.Minute), 2)), []string{})
 	})
 
+	s.test(t, "an endpoint's parked deliveries are claimed before they are due, and nothing else", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		b.tenant(t, "umbrella")
+		ep, other := b.endpoint(t, "acme"), b.endpoint(t, "umbrella")
+		b.deliveryTo(t, ep, base)
+		b.claimOne(t, "node-a", base) // leased: not parked
+		parked := []string{b.deliveryTo(t, ep, at(10*time.Second)).ID, b.deliveryTo(t, ep, at(20*time.Second)).ID}
+		b.deliveryTo(t, ep, at(time.Hour)) // beyond the horizon
+		b.deliveryTo(t, other, at(10*time.Second))
+		cs, err := b.store.ClaimParked(b.ctx, "node-a", ep.ID, at(time.Minute), at(lease), 10)
+		check(t, err)
+		wantClaimsFilled(t, cs)
+		wantIDs(t, "claimed of the endpoint's parked deliveries", claimIDs(cs), parked)
+		wantIDs(t, "claimed again", claimIDs(b.mustClaimParked(t, ep.ID, 10)), []string{})
+	})
+
 	s.test(t, "a delivery is not claimed before it is due", func(t *testing.T, b *bundle) {
 		b.tenant(t, "acme")
 		ep := b.endpoint(t, "acme")

@@ -258,6 +258,15 @@ func (b *bundle) claim(t *testing.T, owner string, now time.Time, limit int) []*
 	return cs
 }
 
+// mustClaimParked claims an endpoint's parked deliveries for node-a, due
+// within a minute of base.
+func (b *bundle) mustClaimParked(t *testing.T, endpointID string, limit int) []*outlet.Claim {
+	t.Helper()
+	cs, err := b.store.ClaimParked(b.ctx, "node-a", endpointID, at(time.Minute), at(lease), limit)
+	check(t, err)
+	return cs
+}
+
 // claimOne claims the one delivery due at now for owner.
 func (b *bundle) claimOne(t *testing.T, owner string, now time.Time) *outlet.Claim {
 	t.Helper()
