@@ -159,15 +159,20 @@ func TestPartitioningKeepsExistingEventsDeliveriesAndAttempts(t *testing.T) {
 		t.Errorf("events list as %v; want the new one, then the two old ones", eventIDs(evs))
 	}
 
-	// The legacy partitions are as old as the migration.
-	pd, err := s.PurgeExpired(ctx, time.Now().Add(-time.Hour), 100)
+	// The legacy partitions are as old as the migration. The cutoffs are
+	// the migration's time, give or take a millisecond, not the clock's:
+	// a cutoff an hour ahead of it would make today's partitions expired
+	// too in the last hour of a UTC day.
+	partitionedAt, err := s.partitionedAt(ctx)
+	check(t, err)
+	pd, err := s.PurgeExpired(ctx, time.UnixMilli(partitionedAt-1), 100)
 	check(t, err)
 	if pd.Partitions != 0 {
 		t.Errorf("retention with a cutoff before the migration dropped %d partitions; want none", pd.Partitions)
 	}
 	// And once the migration is past the cutoff, they would go, but for
 	// the delivery still pending in them.
-	pd, err = s.PurgeExpired(ctx, time.Now().Add(time.Hour), 100)
+	pd, err = s.PurgeExpired(ctx, time.UnixMilli(partitionedAt+1), 100)
 	check(t, err)
 	if pd.Partitions != 1 || pd.HeldBy != pending {
 		t.Errorf("retention after the migration = %+v; want the legacy attempts dropped, and the rest held by %s", pd, pending)

@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +51,12 @@ const (
 	// statement waiting for a long query would hold up every statement
 	// queued behind it. A round that times out is tried again at the next.
 	ddlLockTimeout = "2s"
+	// expirySlack is how long after a day ends its partitions may still
+	// take rows (Unix ms): a write that read its time just before midnight
+	// commits later, by as long as an operation may take, and a node whose
+	// clock is behind writes its rows in the day before. Retention drops a
+	// day only once it ended this long before the cutoff.
+	expirySlack = int64((time.Hour + 5*time.Minute) / time.Millisecond)
 )
 
 // partitionedTables are the tables partitioned by day, children first: the
@@ -197,10 +205,43 @@ func createPartitions(ctx context.Context, tx pgx.Tx, day int64) error {
 
 // missingPartition reports whether err is a write that found no partition
 // for its row: one dropped by another node's retention since this store
-// last made sure its day existed.
+// last made sure its day existed. It goes by the SQLSTATE and the table the
+// server names, not by the message, which is translated under a
+// non-English lc_messages; a CHECK constraint's violation, the other 23514,
+// names its constraint.
 func missingPartition(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23514" && strings.HasPrefix(pe.Message, "no partition of relation")
+	if !errors.As(err, &pe) || pe.Code != "23514" || pe.ConstraintName != "" {
+		return false
+	}
+	return slices.Contains(partitionedTables, pe.TableName)
+}
+
+// writeInPartitions runs write, which stores rows on days, once those days'
+// partitions exist. A day's partition is looked up in the database only the
+// first time this store meets it; if it went since (dropped by retention on
+// another node, for rows dated long past), the write, which then fails
+// whole, is tried once more after making it again. A second miss means
+// retention dropped it again meanwhile: that is EUNAVAILABLE, worth a retry,
+// not a conflict with the caller's data.
+func (s *Store) writeInPartitions(ctx context.Context, days []int64, write func() error) error {
+	if err := s.ensurePartitions(ctx, days...); err != nil {
+		return dbErr(err)
+	}
+	err := write()
+	if !missingPartition(err) {
+		return dbErr(err)
+	}
+	s.parts.forget()
+	if err := s.ensurePartitions(ctx, days...); err != nil {
+		return dbErr(err)
+	}
+	err = write()
+	if missingPartition(err) {
+		return errors.Join(err, outlet.Errorf(outlet.EUNAVAILABLE,
+			"retention dropped the partition of a day these rows are dated in twice while they were written; retry, and if it persists check that the nodes' clocks agree"))
+	}
+	return dbErr(err)
 }
 
 // writeDays are the days of the times a write is about to store rows at.
@@ -262,7 +303,7 @@ func partitions(ctx context.Context, q querier, table string, legacyUntil int64)
 // it. It looks skewSlack beyond the partition's bounds, for the rows of one
 // delivery that nodes whose clocks disagree wrote on either side of
 // midnight. ok is false if there is none.
-func (s *Store) pendingIn(ctx context.Context, part partition) (seq int64, ok bool, err error) {
+func pendingIn(ctx context.Context, q querier, part partition) (seq int64, ok bool, err error) {
 	loSlack := part.lo
 	if part.lo != math.MinInt64 {
 		loSlack -= skewSlack
@@ -270,16 +311,16 @@ func (s *Store) pendingIn(ctx context.Context, part partition) (seq int64, ok bo
 	var row pgx.Row
 	switch part.table {
 	case "deliveries":
-		row = s.pool.QueryRow(ctx, `SELECT seq FROM deliveries WHERE status = 'pending' AND seq >= $1 AND seq < $2 ORDER BY seq LIMIT 1`,
+		row = q.QueryRow(ctx, `SELECT seq FROM deliveries WHERE status = 'pending' AND seq >= $1 AND seq < $2 ORDER BY seq LIMIT 1`,
 			part.lo, part.hi)
 	case "events":
 		// The deliveries of an event are written after it.
-		row = s.pool.QueryRow(ctx, `SELECT seq FROM deliveries WHERE status = 'pending' AND event_seq >= $1 AND event_seq < $2 AND seq >= $3
+		row = q.QueryRow(ctx, `SELECT seq FROM deliveries WHERE status = 'pending' AND event_seq >= $1 AND event_seq < $2 AND seq >= $3
 			ORDER BY seq LIMIT 1`, part.lo, part.hi, loSlack)
 	case "attempts":
 		// A delivery's attempts are written after it; only the
 		// partition's own attempts are looked at.
-		row = s.pool.QueryRow(ctx, `SELECT d.seq FROM deliveries d WHERE d.status = 'pending' AND d.seq < $1
+		row = q.QueryRow(ctx, `SELECT d.seq FROM deliveries d WHERE d.status = 'pending' AND d.seq < $1
 			AND EXISTS (SELECT 1 FROM `+pgx.Identifier{part.name}.Sanitize()+` a WHERE a.delivery_seq = d.seq) ORDER BY d.seq LIMIT 1`,
 			part.hi+skewSlack)
 	}
@@ -289,9 +330,32 @@ func (s *Store) pendingIn(ctx context.Context, part partition) (seq int64, ok bo
 	case errors.Is(err, pgx.ErrNoRows):
 		return 0, false, nil
 	default:
-		return 0, false, dbErr(err)
+		return 0, false, err
 	}
 }
+
+// partitionDay is the partitions of one day (or the legacy ones) that
+// retention may drop, by table.
+type partitionDay struct {
+	lo    int64
+	until int64
+	parts map[string]*partition
+}
+
+// expired reports whether every row of the day is older than cutoff (Unix
+// ms). A daily partition is given expirySlack more: a write may have read its
+// time just before midnight, or on a node whose clock is behind, and commit
+// that much later. The legacy partitions take no new rows.
+func (d *partitionDay) expired(cutoff int64) bool {
+	if d.lo == math.MinInt64 {
+		return d.until <= cutoff
+	}
+	return d.until+expirySlack <= cutoff
+}
+
+// errHeld rolls back a transaction that found, under its locks, a pending
+// delivery that needs what it was dropping.
+var errHeld = errors.New("a pending delivery needs the partition")
 
 func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (outlet.Purged, error) {
 	ctx, cancel := bound(ctx)
@@ -310,22 +374,43 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 	if err != nil {
 		return p, err
 	}
-	held := int64(math.MaxInt64)
+	// The expired partitions, by day, oldest day first.
+	var days []*partitionDay
+	byLo := map[int64]*partitionDay{}
 	for _, table := range partitionedTables {
 		parts, err := partitions(ctx, s.pool, table, legacyUntil)
 		if err != nil {
 			return p, dbErr(err)
 		}
 		for _, part := range parts {
-			if part.until > ms(cutoff) {
-				continue
+			d := byLo[part.lo]
+			if d == nil {
+				d = &partitionDay{lo: part.lo, until: part.until, parts: map[string]*partition{}}
+				if !d.expired(ms(cutoff)) {
+					continue
+				}
+				byLo[part.lo] = d
+				days = append(days, d)
 			}
-			pending, ok, err := s.pendingIn(ctx, part)
+			d.parts[table] = &part
+		}
+	}
+	slices.SortFunc(days, func(a, b *partitionDay) int { return cmp.Compare(a.lo, b.lo) })
+
+	held := int64(math.MaxInt64)
+	hold := func(seq int64) { held = min(held, seq) }
+	for _, d := range days {
+		// A first look, without locks, leaves out what is plainly held:
+		// the look under locks, which holds writes up, is for what a
+		// caller changed since.
+		for table, part := range d.parts {
+			pending, ok, err := pendingIn(ctx, s.pool, *part)
 			if err != nil {
-				return p, err
+				return p, dbErr(err)
 			}
 			if ok {
-				held = min(held, pending)
+				hold(pending)
+				delete(d.parts, table)
 				continue
 			}
 			if part.rows <= 0 {
@@ -334,21 +419,23 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 					return p, dbErr(err)
 				}
 			}
-			dropped, err := s.dropPartition(ctx, part)
-			if err != nil {
-				return p, err
-			}
-			if !dropped {
-				continue
-			}
+		}
+		dropped, err := s.dropDay(ctx, d, hold)
+		if err != nil {
+			return p, err
+		}
+		for _, part := range dropped {
 			p.Partitions++
-			switch table {
+			switch part.table {
 			case "events":
 				p.Events += int(part.rows)
 			case "deliveries":
 				p.Deliveries += int(part.rows)
 			case "attempts":
 				p.Attempts += int(part.rows)
+			}
+			if part.lo != math.MinInt64 {
+				s.parts.set(dayOf(part.lo>>counterBits), false)
 			}
 		}
 	}
@@ -357,9 +444,11 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 	}
 
 	// The keys of events whose partitions are gone: those in the gaps
-	// between the partitions of events left, as many as limit. Only keys
-	// older than the cutoff: a gap newer than it may be a day whose
-	// partition a write is making right now, keys and all.
+	// between the partitions of events left. Only keys older than the
+	// cutoff: a gap newer than it may be a day whose partition a write is
+	// making right now, keys and all. A key is a narrow row, so a pass
+	// deletes ten times limit of them: a day of a busy store's keys takes a
+	// few passes, not thousands, each looking at the partitions again.
 	parts, err := partitions(ctx, s.pool, "events", legacyUntil)
 	if err != nil {
 		return p, dbErr(err)
@@ -375,57 +464,131 @@ func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (
 		from = part.hi
 	}
 	if len(gaps) > 0 {
+		keys := 10 * limit
 		args = append(args, seqAt(ms(cutoff))-skewSlack)
 		tag, err := s.pool.Exec(ctx, `DELETE FROM event_keys WHERE seq IN (SELECT seq FROM event_keys WHERE (`+strings.Join(gaps, " OR ")+
-			`) AND seq < $`+strconv.Itoa(len(args))+` LIMIT `+strconv.Itoa(limit)+`)`, args...)
+			`) AND seq < $`+strconv.Itoa(len(args))+` LIMIT `+strconv.Itoa(keys)+`)`, args...)
 		if err != nil {
 			return p, dbErr(err)
 		}
-		p.More = int(tag.RowsAffected()) == limit
+		p.More = int(tag.RowsAffected()) == keys
 	}
 	p.More = p.More || p.Invocations == limit
 	return p, nil
 }
 
-// dropPartition drops a partition and forgets its day. A partition of
-// deliveries is looked at once more under the parent's lock, which the drop
-// takes anyway (and first, as DROP TABLE would): a delivery a caller
-// re-opened (retry, recover) since pendingIn looked stays. It reports
-// whether it dropped the partition.
+// dropDay drops the partitions of one day that d still lists, children
+// first, and returns those it dropped; hold is told of a pending delivery
+// that kept one. A delivery is made pending again (retry, recover) by an
+// UPDATE of deliveries, so each partition is looked at once more, in the
+// transaction that drops it, under a lock that keeps that from happening
+// until the drop commits; without it a delivery re-opened between the first
+// look and the drop would keep its delivery row but lose its attempts or
+// its event.
 //
-// An event's partition is not looked at again: that would hold every
-// publish up while the pending deliveries are searched. A delivery
-// re-opened in that moment finds its event gone when it is claimed, and
-// fails saying so (see outlet.CanResend).
-func (s *Store) dropPartition(ctx context.Context, part partition) (bool, error) {
-	dropped := false
-	err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+ddlLockTimeout+`'`); err != nil {
-			return err
-		}
-		name := pgx.Identifier{part.name}.Sanitize()
-		if part.table == "deliveries" {
-			if _, err := tx.Exec(ctx, `LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE`); err != nil {
+// Two transactions, because the writers take locks in both orders: a
+// publish writes events, then deliveries; a claim, a retry or a recover
+// writes deliveries, then reads events. Holding a lock on deliveries while
+// waiting for one on events (or the reverse) could deadlock with either.
+//
+//   - Attempts and deliveries: deliveries is locked first, then its
+//     partitions looked at, then attempts' partition dropped (nothing that
+//     holds a lock on attempts waits for deliveries: every statement that
+//     writes attempts writes deliveries first), then deliveries'. The lock
+//     is SHARE ROW EXCLUSIVE, which stops writes but not reads, when only
+//     attempts go; ACCESS EXCLUSIVE, which the drop takes anyway, when
+//     deliveries' partition goes too: taking it at once rather than after
+//     a weaker one lets a retry that locked its row before wait its turn
+//     instead of deadlocking.
+//   - Events: the partition is dropped first (which locks events against
+//     everything), then looked at: every way a delivery becomes pending
+//     reads or writes its event in the same transaction first (a publish
+//     writes it, a retry loads it, a recover checks it has data), so one
+//     that committed before is seen, and one after finds the event gone and
+//     is refused. A pending delivery found rolls the drop back. The look
+//     holds publishes up: it is an index range on the day's event_seq in
+//     the few partitions that can hold its deliveries.
+//
+// Each lock waits ddlLockTimeout at most; a day that can't have its locks
+// is tried again at the next round.
+func (s *Store) dropDay(ctx context.Context, d *partitionDay, hold func(int64)) ([]*partition, error) {
+	var dropped []*partition
+	attempts, deliveries, events := d.parts["attempts"], d.parts["deliveries"], d.parts["events"]
+	if attempts != nil || deliveries != nil {
+		var done []*partition
+		err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			done = done[:0]
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+ddlLockTimeout+`'`); err != nil {
 				return err
 			}
-			var pending bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+name+` WHERE status = 'pending')`).Scan(&pending); err != nil || pending {
+			mode := "SHARE ROW EXCLUSIVE"
+			if deliveries != nil {
+				mode = "ACCESS EXCLUSIVE"
+			}
+			if _, err := tx.Exec(ctx, `LOCK TABLE deliveries IN `+mode+` MODE`); err != nil {
 				return err
 			}
+			for _, part := range []*partition{attempts, deliveries} {
+				if part == nil {
+					continue
+				}
+				pending, ok, err := pendingIn(ctx, tx, *part)
+				if err != nil {
+					return err
+				}
+				if ok {
+					hold(pending)
+					continue
+				}
+				if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{part.name}.Sanitize()); err != nil {
+					return err
+				}
+				done = append(done, part)
+			}
+			return nil
+		})
+		if err != nil {
+			return dropped, fmt.Errorf("retention: drop the partitions of attempts and deliveries from %s: %w", partitionDate(d), err)
 		}
-		if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {
-			return err
-		}
-		dropped = true
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("retention: drop partition %s: %w", part.name, err)
+		dropped = append(dropped, done...)
 	}
-	if dropped && part.lo != math.MinInt64 {
-		s.parts.set(dayOf(part.lo>>counterBits), false)
+	if events != nil {
+		var pending int64
+		err := s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '`+ddlLockTimeout+`'`); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{events.name}.Sanitize()); err != nil {
+				return err
+			}
+			seq, ok, err := pendingIn(ctx, tx, *events)
+			if err != nil {
+				return err
+			}
+			if ok {
+				pending = seq
+				return errHeld
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errHeld):
+			hold(pending)
+		case err != nil:
+			return dropped, fmt.Errorf("retention: drop partition %s: %w", events.name, err)
+		default:
+			dropped = append(dropped, events)
+		}
 	}
 	return dropped, nil
+}
+
+// partitionDate names a day's partitions in a message.
+func partitionDate(d *partitionDay) string {
+	if d.lo == math.MinInt64 {
+		return "before partitioning"
+	}
+	return time.UnixMilli(dayOf(d.lo>>counterBits) * msPerDay).UTC().Format(time.DateOnly)
 }
 
 // partitionedAt is when the tables were partitioned (Unix ms): every row of

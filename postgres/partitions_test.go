@@ -119,7 +119,8 @@ func TestRetentionDropsTheExpiredDaysPartitionsAndLeavesTheOthersAlone(t *testin
 		before[table] = partitionRows(t, schema, table)
 	}
 
-	p, err := l.s.PurgeExpired(ctx, onDay(3, 0), 1000)
+	// Day 2 is expired once it ended expirySlack before the cutoff.
+	p, err := l.s.PurgeExpired(ctx, onDay(3, time.Duration(expirySlack)*time.Millisecond), 1000)
 	check(t, err)
 	if p.Partitions != 6 || p.Events != 40 || p.Deliveries != 40 || p.Attempts != 40 || p.HeldBy != pending.ID {
 		t.Errorf("PurgeExpired = %+v; want days 1 and 2 dropped (6 partitions of 40 rows each) and held by %s", p, pending.ID)
