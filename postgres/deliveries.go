@@ -156,15 +156,15 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, deliveryID string) (
 // claimQuery leases the due deliveries that nobody holds, earliest due
 // first, and returns them with when each was due. Rows another node is
 // claiming at the same moment are skipped, not waited for, so nodes claim
-// disjoint work. Of an ordered endpoint's pending deliveries only the oldest
-// that is not parked may be claimed: seq is made of the time the publishing
-// node read, so a delivery parked behind another may have a lower seq than
-// it when nodes' clocks disagree (see partitions.go), and it must not keep
-// the one it waits for from going.
+// disjoint work. Of an ordered endpoint's pending deliveries only the first
+// in its queue (lowest ordinal: publish order, see publish.go) that is not
+// parked may be claimed: publishes and completions running at once may park
+// a delivery behind one inserted after it, and it must not keep the one it
+// waits for from going.
 const claimQuery = `UPDATE deliveries SET lease_owner = $1, next_attempt_at = $2
 	FROM (SELECT seq AS claim_seq, next_attempt_at AS was_due FROM deliveries d
 		WHERE status = 'pending' AND next_attempt_at <= $3
-			AND (NOT ordered OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered
+			AND (NOT ordered OR ordinal = (SELECT min(ordinal) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered
 				AND o.next_attempt_at IS NOT NULL))
 		ORDER BY next_attempt_at LIMIT $4
 		FOR UPDATE SKIP LOCKED) c
@@ -311,7 +311,8 @@ var completeQuery = `WITH o AS (
 	), unparked AS (
 		UPDATE deliveries p SET next_attempt_at = $16
 		FROM (SELECT DISTINCT target_id FROM done WHERE ordered AND status <> 'pending') f
-		WHERE p.seq = (SELECT min(q.seq) FROM deliveries q WHERE q.target_id = f.target_id AND q.status = 'pending' AND q.ordered
+		WHERE p.target_id = f.target_id AND p.status = 'pending' AND p.ordered
+			AND p.ordinal = (SELECT min(q.ordinal) FROM deliveries q WHERE q.target_id = f.target_id AND q.status = 'pending' AND q.ordered
 				AND q.seq NOT IN (SELECT seq FROM done))
 			AND p.next_attempt_at IS NULL
 	), counted AS (
@@ -351,6 +352,11 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 		if err := s.ensurePartitions(ctx, days...); err != nil {
 			return nil, dbErr(err)
 		}
+		disabled, err = s.completeAttempts(ctx, outcomes, now, disableBefore)
+	}
+	if seqTaken(err) {
+		// Once more, with new seqs (see publishTx). The batch was one
+		// transaction, undone whole.
 		disabled, err = s.completeAttempts(ctx, outcomes, now, disableBefore)
 	}
 	return disabled, dbErr(err)

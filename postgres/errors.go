@@ -35,6 +35,9 @@ func dbErr(err error) error {
 	if errors.As(err, &ce) {
 		return unavailable(err)
 	}
+	if seqTaken(err) {
+		return &unavailableError{err, "a row's position was taken by another written in the same millisecond; retry"}
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch code := pe.Code; {
@@ -72,12 +75,36 @@ func unreachable(err error) bool {
 
 // unavailable marks err EUNAVAILABLE, keeping it in the chain for the log.
 func unavailable(err error) error {
-	return &unavailableError{err}
+	return &unavailableError{err, "the database is unreachable or can't take work right now; retry shortly"}
 }
 
-type unavailableError struct{ err error }
+type unavailableError struct {
+	err error
+	msg string // for the caller
+}
 
 func (e *unavailableError) Error() string { return e.err.Error() }
 func (e *unavailableError) Unwrap() []error {
-	return []error{e.err, outlet.Errorf(outlet.EUNAVAILABLE, "the database is unreachable or can't take work right now; retry shortly")}
+	return []error{e.err, outlet.Errorf(outlet.EUNAVAILABLE, "%s", e.msg)}
+}
+
+// seqTaken reports whether err is an insert into a partition of events,
+// deliveries or attempts whose seq another row already has. That is no
+// conflict with the caller's data: seq is the row's time in milliseconds and
+// the low bits of a sequence (see partitions.go), so two rows of the same
+// millisecond get the same seq when the sequence moved on by a multiple of
+// 2^20 between them: a node whose clock stepped back, attempts stored at
+// completion under the time they started while a million other rows were
+// written. The statement is worth running again, with new numbers.
+func seqTaken(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" || !strings.HasSuffix(pe.ConstraintName, "_pkey") {
+		return false
+	}
+	for _, table := range partitionedTables {
+		if strings.HasPrefix(pe.ConstraintName, table+"_") {
+			return true
+		}
+	}
+	return false
 }

@@ -141,6 +141,11 @@ func (s *Store) publishTx(calls []*publishCall) error {
 		}
 		err = s.publishOnce(ctx, calls)
 	}
+	if seqTaken(err) {
+		// Once more, with new seqs; if they are taken too, the callers
+		// are told to retry (see dbErr), not that their events conflict.
+		err = s.publishOnce(ctx, calls)
+	}
 	return dbErr(err)
 }
 
@@ -501,13 +506,18 @@ func (r *publishRow) deliver(target outlet.Target, ep *outlet.Endpoint) {
 // endpoint is parked: due at no time until the one before it finishes. The
 // batch parks all but the first of an endpoint's itself (due null); the
 // first is parked if the endpoint already has one pending.
+//
+// An ordered delivery's place in its endpoint's queue is its ordinal, which
+// the database numbers as the rows are inserted, in the order given: seq
+// holds the publishing node's clock, which may be behind another's (see
+// migrations/00010_ordinal.sql). Unordered deliveries have none.
 var insertDeliveriesQuery = `WITH counted AS (` + addUsageQuery + `)
 	INSERT INTO deliveries (seq, tenant_id, event_seq, event_id, event_type, target_type, target_id, status, next_attempt_at,
-		lease_owner, ordered, created_at, updated_at)
+		lease_owner, ordered, ordinal, created_at, updated_at)
 	SELECT ` + seqExpr("deliveries", "r.now") + `, tenant_id, event_seq, event_id, event_type, target_type, target_id, 'pending',
 		CASE WHEN r.ordered AND EXISTS (SELECT 1 FROM deliveries x WHERE x.target_id = r.target_id AND x.status = 'pending' AND x.ordered)
 			THEN NULL ELSE r.due END,
-		owner, ordered, now, now
+		owner, ordered, CASE WHEN r.ordered THEN nextval('deliveries_ordinal') END, now, now
 	FROM unnest($8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::boolean[],
 		$17::bigint[]) AS r(tenant_id, event_seq, event_id, event_type, target_type, target_id, due, owner, ordered, now)
 	RETURNING seq, event_seq, target_type, target_id`

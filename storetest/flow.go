@@ -208,6 +208,22 @@ func orderedTests(t *testing.T, s suite) {
 		wantIDs(t, "claimed next", claimIDs(b.claim(t, "node-a", at(2*time.Second), 10)), []string{d2.ID})
 	})
 
+	// Nodes' clocks disagree: a delivery published later by a node whose
+	// clock is behind carries an earlier time than one published before it.
+	// The order is the publishes', not the clocks'.
+	s.test(t, "an ordered endpoint's deliveries go in publish order whatever time their nodes read", func(t *testing.T, b *bundle) {
+		b.tenant(t, "acme")
+		ep := b.orderedEndpoint(t, "acme")
+		head := b.deliveryTo(t, ep, base)
+		first := b.deliveryTo(t, ep, at(3*time.Second))  // node 1
+		second := b.deliveryTo(t, ep, at(1*time.Second)) // then node 2, its clock 2s behind
+		wantIDs(t, "claimed first", claimIDs(b.claim(t, "node-a", at(4*time.Second), 10)), []string{head.ID})
+		b.complete(t, at(4*time.Second), noDisable, succeeded(head, at(4*time.Second)))
+		wantIDs(t, "after the head", claimIDs(b.claim(t, "node-a", at(4*time.Second), 10)), []string{first.ID})
+		b.complete(t, at(5*time.Second), noDisable, succeeded(first, at(5*time.Second)))
+		wantIDs(t, "after the first", claimIDs(b.claim(t, "node-a", at(5*time.Second), 10)), []string{second.ID})
+	})
+
 	s.test(t, "a lease that runs out gives an ordered delivery back in its place", func(t *testing.T, b *bundle) {
 		b.tenant(t, "acme")
 		ep := b.orderedEndpoint(t, "acme")
