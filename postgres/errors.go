@@ -38,6 +38,11 @@ func dbErr(err error) error {
 	if seqTaken(err) {
 		return &unavailableError{err, "a row's position was taken by another written in the same millisecond; retry"}
 	}
+	if missingPartition(err) {
+		// Still missing after the writer made it again: retention dropped
+		// the day meanwhile, so the rows are dated far outside it.
+		return &unavailableError{err, "the partition of a day these rows are dated in was dropped by retention while they were written; retry, and if it persists check that the nodes' clocks agree"}
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch code := pe.Code; {

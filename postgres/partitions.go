@@ -217,33 +217,6 @@ func missingPartition(err error) bool {
 	return slices.Contains(partitionedTables, pe.TableName)
 }
 
-// writeInPartitions runs write, which stores rows on days, once those days'
-// partitions exist. A day's partition is looked up in the database only the
-// first time this store meets it; if it went since (dropped by retention on
-// another node, for rows dated long past), the write, which then fails
-// whole, is tried once more after making it again. A second miss means
-// retention dropped it again meanwhile: that is EUNAVAILABLE, worth a retry,
-// not a conflict with the caller's data.
-func (s *Store) writeInPartitions(ctx context.Context, days []int64, write func() error) error {
-	if err := s.ensurePartitions(ctx, days...); err != nil {
-		return dbErr(err)
-	}
-	err := write()
-	if !missingPartition(err) {
-		return dbErr(err)
-	}
-	s.parts.forget()
-	if err := s.ensurePartitions(ctx, days...); err != nil {
-		return dbErr(err)
-	}
-	err = write()
-	if missingPartition(err) {
-		return errors.Join(err, outlet.Errorf(outlet.EUNAVAILABLE,
-			"retention dropped the partition of a day these rows are dated in twice while they were written; retry, and if it persists check that the nodes' clocks agree"))
-	}
-	return dbErr(err)
-}
-
 // writeDays are the days of the times a write is about to store rows at.
 func writeDays(times ...time.Time) []int64 {
 	var days []int64
