@@ -27,6 +27,7 @@ var storeUnwatchedWrites = map[string]string{
 	"RotateEndpointSecret":  "as CreateEndpoint",
 	"PublishEvents":         "the delivery engine's own work",
 	"ClaimDue":              "the delivery engine's own work",
+	"ClaimParked":           "the delivery engine's own work",
 	"CompleteAttempts":      "the delivery engine's own work",
 	"ReleaseClaims":         "the delivery engine's own work",
 	"RenewClaims":           "the delivery engine's own work",
