@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"testing"
@@ -18,19 +19,7 @@ func TestMigratingGivesExistingTenantsAndVersionsUIDsOfTheirOwn(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	u := freshSchema(t)
-	pool, _, err := connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(pool)
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, db := migrator(t, u)
 	if _, err := p.UpTo(ctx, 3); err != nil {
 		t.Fatalf("migrate to version 3: %v", err)
 	}
@@ -48,7 +37,6 @@ func TestMigratingGivesExistingTenantsAndVersionsUIDsOfTheirOwn(t *testing.T) {
 		}
 	}
 	db.Close()
-	pool.Close()
 
 	s := openStore(t, u)
 	seen := map[string]string{}
@@ -98,19 +86,7 @@ func TestPartitioningKeepsExistingEventsDeliveriesAndAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	u := freshSchema(t)
-	pool, _, err := connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDBFromPool(pool)
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, db := migrator(t, u)
 	if _, err := p.UpTo(ctx, 8); err != nil {
 		t.Fatalf("migrate to version 8: %v", err)
 	}
@@ -191,8 +167,29 @@ func TestPartitioningKeepsExistingEventsDeliveriesAndAttempts(t *testing.T) {
 	if events != 3 || deliveries != 2 {
 		t.Errorf("after migrating down: %d events, %d deliveries; want 3 and 2", events, deliveries)
 	}
-	db.Close()
-	pool.Close()
+}
+
+// migrator is a goose provider of the store's migrations for the fresh
+// schema at u, with the database it runs them on; a test steps through
+// versions with it. Both close when the test ends.
+func migrator(t *testing.T, u string) (*goose.Provider, *sql.DB) {
+	t.Helper()
+	pool, _, err := connect(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { db.Close() })
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, db
 }
 
 func eventIDs(evs []*outlet.Event) []string {

@@ -1,12 +1,8 @@
 package postgres
 
 import (
-	"io/fs"
 	"slices"
 	"testing"
-
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 )
 
 // Ordered deliveries from before ordinals keep their order, seq's, and the
@@ -14,22 +10,7 @@ import (
 func TestMigratingNumbersExistingOrderedDeliveriesInSeqOrder(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	u := freshSchema(t)
-	pool, _, err := connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, db := migrator(t, freshSchema(t))
 	if _, err := p.UpTo(ctx, 9); err != nil {
 		t.Fatalf("migrate to version 9: %v", err)
 	}
