@@ -30,6 +30,19 @@ type Leader interface {
 	Lead(ctx context.Context) (bool, error)
 }
 
+// Leads reports whether this node leads maintenance on store: always on a
+// store of its own (one that isn't a Leader), and on a shared one while the
+// store says it leads; with the error the store met asking, to log.
+func Leads(store any) (bool, error) {
+	l, ok := store.(Leader)
+	if !ok {
+		return true, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return l.Lead(ctx)
+}
+
 // Partitioner is a store that keeps records in partitions by time, which must
 // exist before records of their time are written. The node that leads
 // maintenance makes them ahead of time.

@@ -594,13 +594,7 @@ func (d *Dispatcher) purgeAuditLog() {
 // leading reports whether this node runs maintenance: always on a store of
 // its own, and on a shared one while the store says it leads.
 func (d *Dispatcher) leading() bool {
-	l, ok := d.store.(outlet.Leader)
-	if !ok {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	lead, err := l.Lead(ctx)
+	lead, err := outlet.Leads(d.store)
 	if err != nil {
 		d.log.Warn("can't tell whether this node leads maintenance; skipping this round", "err", err)
 	}

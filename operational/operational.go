@@ -187,13 +187,7 @@ func (r *Raiser) Close() {
 // leading reports whether this node runs the usage checks: always on a
 // store of its own, and on a shared one while the store says it leads.
 func (r *Raiser) leading() bool {
-	l, ok := r.store.(outlet.Leader)
-	if !ok {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	lead, err := l.Lead(ctx)
+	lead, err := outlet.Leads(r.store)
 	if err != nil {
 		r.log.Warn("can't tell whether this node leads maintenance; skipping this round of usage checks", "err", err)
 	}
