@@ -140,30 +140,27 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, deliveryID string) (
 }
 
 func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
-	var claims []*outlet.Claim
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		ds, err := collect(ctx, tx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
-			WHERE seq IN (SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
-				AND (ordered = 0 OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered = 1))
-				ORDER BY next_attempt_at LIMIT ?)
-			RETURNING `+deliveryCols, []any{owner, ms(leaseUntil), ms(now), limit}, s.scanDelivery)
-		if err != nil {
-			return err
-		}
-		claims, err = loadClaims(ctx, tx, ds)
-		return err
-	})
-	return claims, err
+	return s.claim(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
+		WHERE seq IN (SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
+			AND (ordered = 0 OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered = 1))
+			ORDER BY next_attempt_at LIMIT ?)
+		RETURNING `+deliveryCols, owner, ms(leaseUntil), ms(now), limit)
 }
 
 func (s *Store) ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
+	return s.claim(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
+		WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+			AND target_id = ? AND target_type = 'endpoint' AND lease_owner IS NULL AND attempts = 0 AND ordered = 0
+			ORDER BY next_attempt_at LIMIT ?)
+		RETURNING `+deliveryCols, owner, ms(leaseUntil), ms(before), endpointID, limit)
+}
+
+// claim runs a statement that leases deliveries and returns them, and
+// loads their events and endpoints.
+func (s *Store) claim(ctx context.Context, query string, args ...any) ([]*outlet.Claim, error) {
 	var claims []*outlet.Claim
 	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		ds, err := collect(ctx, tx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
-			WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-				AND target_id = ? AND target_type = 'endpoint' AND lease_owner IS NULL AND attempts = 0 AND ordered = 0
-				ORDER BY next_attempt_at LIMIT ?)
-			RETURNING `+deliveryCols, []any{owner, ms(leaseUntil), ms(before), endpointID, limit}, s.scanDelivery)
+		ds, err := collect(ctx, tx, query, args, s.scanDelivery)
 		if err != nil {
 			return err
 		}

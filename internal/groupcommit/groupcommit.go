@@ -53,42 +53,18 @@ func (b *Batcher[T]) run() {
 		timer.Stop()
 	}
 	for first := range b.in {
-		batch = append(batch[:0], first)
-	gather:
-		for len(batch) < b.max {
-			select {
-			case item, ok := <-b.in:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, item)
-			default:
-				break gather
-			}
-		}
+		batch = b.gather(append(batch[:0], first))
 		if timer != nil && len(batch) < b.max && !b.anyUrgent(batch) {
-			batch = b.wait(batch, timer)
+			b.sleep(timer)
+			batch = b.gather(batch)
 		}
 		b.flush(batch)
 		clear(batch)
 	}
 }
 
-// wait adds items to batch until the linger runs out or flushing can't
-// wait. It sleeps meanwhile rather than taking each item as it comes: Add
-// wakes it only for an urgent item, a batch half full, or the end.
-//
-// A kick left over from an urgent item flushed already ends the next
-// linger at once: one small batch, rather than a stop kept waiting.
-func (b *Batcher[T]) wait(batch []T, timer *time.Timer) []T {
-	if len(b.in) < b.max/2 {
-		timer.Reset(b.linger)
-		select {
-		case <-timer.C:
-		case <-b.kick:
-			timer.Stop()
-		}
-	}
+// gather adds to batch the items queued now, up to max, without waiting.
+func (b *Batcher[T]) gather(batch []T) []T {
 	for len(batch) < b.max {
 		select {
 		case item, ok := <-b.in:
@@ -101,6 +77,24 @@ func (b *Batcher[T]) wait(batch []T, timer *time.Timer) []T {
 		}
 	}
 	return batch
+}
+
+// sleep lingers until the linger runs out or flushing can't wait. It
+// doesn't take items as they come: Add wakes it only for an urgent item, a
+// queue half full, or the end.
+//
+// A kick left over from an urgent item flushed already ends the next
+// linger at once: one small batch, rather than a stop kept waiting.
+func (b *Batcher[T]) sleep(timer *time.Timer) {
+	if len(b.in) >= b.max/2 {
+		return
+	}
+	timer.Reset(b.linger)
+	select {
+	case <-timer.C:
+	case <-b.kick:
+		timer.Stop()
+	}
 }
 
 func (b *Batcher[T]) anyUrgent(batch []T) bool {
