@@ -139,20 +139,31 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, deliveryID string) (
 	return as, dbErr(err)
 }
 
-func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
-	return s.claim(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
+const (
+	// claimDueQuery leases the deliveries due first (deliveries_due), an
+	// ordered endpoint's only when it is that endpoint's oldest pending
+	// (deliveries_ordered).
+	claimDueQuery = `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
 		WHERE seq IN (SELECT seq FROM deliveries d WHERE status = 'pending' AND next_attempt_at <= ?
 			AND (ordered = 0 OR seq = (SELECT min(seq) FROM deliveries o WHERE o.target_id = d.target_id AND o.status = 'pending' AND o.ordered = 1))
 			ORDER BY next_attempt_at LIMIT ?)
-		RETURNING `+deliveryCols, owner, ms(leaseUntil), ms(now), limit)
-}
-
-func (s *Store) ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
-	return s.claim(ctx, `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
+		RETURNING ` + deliveryCols
+	// claimParkedQuery leases an endpoint's parked deliveries, oldest due
+	// first; its conditions are deliveries_parked's, so it reads that index
+	// alone, never the endpoint's history.
+	claimParkedQuery = `UPDATE deliveries SET lease_owner = ?, next_attempt_at = ?
 		WHERE seq IN (SELECT seq FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
 			AND target_id = ? AND target_type = 'endpoint' AND lease_owner IS NULL AND attempts = 0 AND ordered = 0
 			ORDER BY next_attempt_at LIMIT ?)
-		RETURNING `+deliveryCols, owner, ms(leaseUntil), ms(before), endpointID, limit)
+		RETURNING ` + deliveryCols
+)
+
+func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
+	return s.claim(ctx, claimDueQuery, owner, ms(leaseUntil), ms(now), limit)
+}
+
+func (s *Store) ClaimParked(ctx context.Context, owner, endpointID string, before, leaseUntil time.Time, limit int) ([]*outlet.Claim, error) {
+	return s.claim(ctx, claimParkedQuery, owner, ms(leaseUntil), ms(before), endpointID, limit)
 }
 
 // claim runs a statement that leases deliveries and returns them, and
