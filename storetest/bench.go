@@ -24,6 +24,7 @@ func Bench(b *testing.B, open func(b *testing.B) outlet.Store) {
 	b.Run("PublishEvents", func(b *testing.B) { benchPublish(b, open) })
 	b.Run("PublishEventsConcurrently", func(b *testing.B) { benchPublishConcurrently(b, open) })
 	b.Run("CompleteAttempts", func(b *testing.B) { benchComplete(b, open) })
+	b.Run("ClaimParked", func(b *testing.B) { benchClaimParked(b, open) })
 }
 
 // benchPublish measures one call of publishes with one matching endpoint
@@ -108,6 +109,57 @@ func benchComplete(b *testing.B, open func(b *testing.B) outlet.Store) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "attempts/s")
+		})
+	}
+}
+
+// benchClaimParked measures pulling an endpoint's parked deliveries, 100 at
+// a time, beside a history of deliveries it has finished: what a pull costs
+// must not grow with that history.
+func benchClaimParked(b *testing.B, open func(b *testing.B) outlet.Store) {
+	for _, history := range []int{0, 20000} {
+		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
+			s, ep := benchStore(b, open)
+			data := benchData()
+			now := time.Now()
+			for done := 0; done < history; done += 256 {
+				res, err := s.PublishEvents(context.Background(), benchRequests(256, data, now), now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var outs []*outlet.AttemptOutcome
+				for _, r := range res {
+					for _, c := range r.Claims {
+						outs = append(outs, &outlet.AttemptOutcome{TenantID: "t", DeliveryID: c.Delivery.ID, EndpointID: ep.ID,
+							Status: outlet.StatusSucceeded, Attempt: &outlet.Attempt{Trigger: "scheduled", URL: ep.URL,
+								StartedAt: now, DurationMs: 1, Succeeded: true, StatusCode: 200}})
+					}
+				}
+				if _, err := s.CompleteAttempts(context.Background(), outs, now, now.Add(-time.Hour)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			const pull = 100
+			b.ResetTimer()
+			for i := 0; i < b.N; i += pull {
+				b.StopTimer()
+				reqs := benchRequests(pull, data, now)
+				for _, r := range reqs {
+					r.LeaseOwner, r.Hold = "", map[string]time.Time{ep.ID: now.Add(30 * time.Second)}
+				}
+				if _, err := s.PublishEvents(context.Background(), reqs, now); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				cs, err := s.ClaimParked(context.Background(), "n", ep.ID, now.Add(time.Minute), now.Add(2*time.Minute), pull)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(cs) != pull {
+					b.Fatalf("pulled %d parked deliveries; want %d", len(cs), pull)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 		})
 	}
 }
