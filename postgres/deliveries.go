@@ -7,7 +7,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -346,23 +345,25 @@ func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.Attempt
 	if err := s.ensurePartitions(ctx, days...); err != nil {
 		return nil, dbErr(err)
 	}
-	disabled, err := s.completeAttempts(ctx, outcomes, now, disableBefore)
+	disabled, err := s.completeAttempts(ctx, s.pool, outcomes, now, disableBefore)
 	if missingPartition(err) {
 		s.parts.forget()
 		if err := s.ensurePartitions(ctx, days...); err != nil {
 			return nil, dbErr(err)
 		}
-		disabled, err = s.completeAttempts(ctx, outcomes, now, disableBefore)
+		disabled, err = s.completeAttempts(ctx, s.pool, outcomes, now, disableBefore)
 	}
 	if seqTaken(err) {
 		// Once more, with new seqs (see publishTx). The batch was one
 		// transaction, undone whole.
-		disabled, err = s.completeAttempts(ctx, outcomes, now, disableBefore)
+		disabled, err = s.completeAttempts(ctx, s.pool, outcomes, now, disableBefore)
 	}
 	return disabled, dbErr(err)
 }
 
-func (s *Store) completeAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {
+// completeAttempts records outcomes in one batch sent by q: the pool, or, in
+// tests, a transaction that they commit when they choose.
+func (s *Store) completeAttempts(ctx context.Context, q batchSender, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {
 	// Each round holds a delivery at most once; a delivery attempted twice
 	// in one batch has its second attempt in the next round, numbered after
 	// the first.
@@ -409,7 +410,7 @@ func (s *Store) completeAttempts(ctx context.Context, outcomes []*outlet.Attempt
 	if slices.ContainsFunc(outcomes, func(o *outlet.AttemptOutcome) bool { return o.Ordered && o.Status != outlet.StatusPending }) {
 		b.Queue(notifyQuery)
 	}
-	br := s.pool.SendBatch(ctx, b)
+	br := q.SendBatch(ctx, b)
 	defer br.Close()
 	for _, round := range rounds {
 		if err := readRound(br, round, s.ids); err != nil {
@@ -605,15 +606,28 @@ func (s *Store) QueueStats(ctx context.Context) (outlet.QueueStats, error) {
 // deleteDeliveries deletes the deliveries that meet where (a condition on
 // deliveries, with parameters args) and their attempts. Attempts have no
 // foreign key to cascade along (a partition dropped by retention couldn't
-// honour one), so this statement deletes them; their own partitions, from
-// the oldest delivery's day on, are the only ones looked at. An attempt
-// recorded by a transaction that commits while this statement runs (it
-// updated its delivery first, so this one waited for it) may be left behind:
-// nothing reads an attempt but through its delivery, and retention drops it
-// with its partition.
+// honour one), so this deletes them, in a statement of its own after the
+// deliveries'. A completion records an attempt in the statement that updates
+// its delivery (completeQuery), and holds the delivery until it commits: the
+// first statement waits for it, and the second, which sees what committed
+// before it began, finds the attempt, where one statement, whose snapshot is
+// older than that commit, would leave it behind. A completion that comes
+// after waits for this transaction and then finds no delivery to update, so
+// it records no attempt. Only the attempts' partitions from the oldest
+// delivery's day on are looked at.
 func deleteDeliveries(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
-	_, err := tx.Exec(ctx, `WITH d AS (DELETE FROM deliveries WHERE `+where+` RETURNING seq)
-		DELETE FROM attempts WHERE delivery_seq = ANY(ARRAY(SELECT seq FROM d)) AND seq >= (SELECT min(seq) FROM d) - `+
-		strconv.FormatInt(skewSlack, 10), args...)
+	rows, err := tx.Query(ctx, `DELETE FROM deliveries WHERE `+where+` RETURNING seq`, args...)
+	if err != nil {
+		return err
+	}
+	seqs, err := scanAll(rows, func(r pgx.Row) (int64, error) {
+		var seq int64
+		err := r.Scan(&seq)
+		return seq, err
+	})
+	if err != nil || len(seqs) == 0 {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM attempts WHERE delivery_seq = ANY($1) AND seq >= $2`, seqs, slices.Min(seqs)-skewSlack)
 	return err
 }

@@ -107,19 +107,20 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, u outle
 }
 
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := deleteOne(ctx, tx, "endpoint", id, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
-			return err
-		}
-		// Its deliveries go with it, and their attempts. This is a
-		// statement of its own, not a part of the one above, so that it
-		// sees the deliveries of a publish that committed while the DELETE
-		// above waited for it.
-		if err := deleteDeliveries(ctx, tx, `target_id = $1 AND target_type = $2`, id, outlet.TargetEndpoint); err != nil {
-			return err
-		}
-		return audit(ctx, tx, outlet.AuditEndpointDeleted(tenantID, id))
-	})
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error { return deleteEndpoint(ctx, tx, tenantID, id) })
+}
+
+func deleteEndpoint(ctx context.Context, tx pgx.Tx, tenantID, id string) error {
+	if err := deleteOne(ctx, tx, "endpoint", id, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+		return err
+	}
+	// Its deliveries go with it, and their attempts. This is a statement of
+	// its own, not a part of the one above, so that it sees the deliveries
+	// of a publish that committed while the DELETE above waited for it.
+	if err := deleteDeliveries(ctx, tx, `target_id = $1 AND target_type = $2`, id, outlet.TargetEndpoint); err != nil {
+		return err
+	}
+	return audit(ctx, tx, outlet.AuditEndpointDeleted(tenantID, id))
 }
 
 func (s *Store) RotateEndpointSecret(ctx context.Context, tenantID, id, secret string, overlapUntil, now time.Time) (*outlet.Endpoint, error) {

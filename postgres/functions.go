@@ -240,17 +240,19 @@ func (s *Store) ActivateFunctionVersion(ctx context.Context, tenantID, name stri
 }
 
 func (s *Store) DeleteFunction(ctx context.Context, tenantID, name string) error {
-	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if err := deleteOne(ctx, tx, "function", name, `DELETE FROM functions WHERE tenant_id = $1 AND name = $2`, tenantID, name); err != nil {
-			return err
-		}
-		// A statement of its own, as in DeleteEndpoint.
-		if err := deleteDeliveries(ctx, tx, `tenant_id = $1 AND target_type = $2 AND target_id = $3`,
-			tenantID, outlet.TargetFunction, name); err != nil {
-			return err
-		}
-		return audit(ctx, tx, outlet.AuditFunctionDeleted(tenantID, name))
-	})
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error { return deleteFunction(ctx, tx, tenantID, name) })
+}
+
+func deleteFunction(ctx context.Context, tx pgx.Tx, tenantID, name string) error {
+	if err := deleteOne(ctx, tx, "function", name, `DELETE FROM functions WHERE tenant_id = $1 AND name = $2`, tenantID, name); err != nil {
+		return err
+	}
+	// A statement of its own, as in DeleteEndpoint.
+	if err := deleteDeliveries(ctx, tx, `tenant_id = $1 AND target_type = $2 AND target_id = $3`,
+		tenantID, outlet.TargetFunction, name); err != nil {
+		return err
+	}
+	return audit(ctx, tx, outlet.AuditFunctionDeleted(tenantID, name))
 }
 
 func (s *Store) HookFunctions(ctx context.Context, tenantID, hookName string) ([]*outlet.FunctionVersion, error) {

@@ -18,6 +18,12 @@ type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// batchSender sends a batch: the pool, which runs it as a transaction of its
+// own, or a transaction.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // params numbers the parameters of a query as it is written: add returns
 // the placeholder of the value it appends.
 type params []any

@@ -94,26 +94,27 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, u outlet.TenantUpda
 }
 
 func (s *Store) DeleteTenant(ctx context.Context, id string) error {
-	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		// Deleting the tenant waits for the publishes that hold it and keeps
-		// any other from starting; what it owns by foreign key goes with it.
-		if err := deleteOne(ctx, tx, "tenant", id, `DELETE FROM tenants WHERE id = $1`, id); err != nil {
-			return err
-		}
-		// Then its deliveries with their attempts, its events and their
-		// keys, in statements of their own, which see what those publishes
-		// made.
-		if err := deleteDeliveries(ctx, tx, `tenant_id = $1`, id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE tenant_id = $1`, id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM event_keys WHERE tenant_id = $1`, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, outlet.AuditTenantDeleted(id))
-	})
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error { return deleteTenant(ctx, tx, id) })
+}
+
+func deleteTenant(ctx context.Context, tx pgx.Tx, id string) error {
+	// Deleting the tenant waits for the publishes that hold it and keeps any
+	// other from starting; what it owns by foreign key goes with it.
+	if err := deleteOne(ctx, tx, "tenant", id, `DELETE FROM tenants WHERE id = $1`, id); err != nil {
+		return err
+	}
+	// Then its deliveries with their attempts, its events and their keys, in
+	// statements of their own, which see what those publishes made.
+	if err := deleteDeliveries(ctx, tx, `tenant_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM events WHERE tenant_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM event_keys WHERE tenant_id = $1`, id); err != nil {
+		return err
+	}
+	return audit(ctx, tx, outlet.AuditTenantDeleted(id))
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *outlet.APIKey) error {
