@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -70,15 +68,11 @@ func TestEveryEventOfAnAnsweredBatchIsDeliveredAfterTheNodeIsKilled(t *testing.T
 // careful platform does: every event under its own idempotency key, and a
 // batch that gets no answer, a 5xx or a 429 sent again until it is answered.
 type batchLoad struct {
+	publisherPool
 	t            *testing.T
 	tenant       string
 	n, size      int
-	client       *http.Client
-	ctx          context.Context
-	cancel       context.CancelFunc
 	urls         atomic.Pointer[string]
-	next         atomic.Int64
-	done         chan struct{}
 	mu           sync.Mutex
 	ids          map[int]string // event number → the id its batch answered
 	answered     int            // batches
@@ -86,32 +80,9 @@ type batchLoad struct {
 }
 
 func startBatchLoad(t *testing.T, tenant string, n, size, publishers int, url string) *batchLoad {
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &batchLoad{
-		t: t, tenant: tenant, n: n, size: size, ctx: ctx, cancel: cancel, done: make(chan struct{}), ids: map[int]string{},
-		client: &http.Client{
-			Timeout:   10 * time.Second, // longer is a hang
-			Transport: &http.Transport{MaxIdleConnsPerHost: publishers, DialContext: (&net.Dialer{Timeout: time.Second}).DialContext},
-		},
-	}
+	l := &batchLoad{t: t, tenant: tenant, n: n, size: size, ids: map[int]string{}}
 	l.route(url)
-	var wg sync.WaitGroup
-	for range publishers {
-		wg.Go(func() {
-			for i := int(l.next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(l.next.Add(1) - 1) {
-				l.publish(i)
-			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(l.done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-l.done
-		l.client.CloseIdleConnections()
-	})
+	l.start(t, n, publishers, 10*time.Second, l.publish)
 	return l
 }
 
@@ -214,13 +185,7 @@ func (l *batchLoad) waitAnswered(n int, timeout time.Duration) {
 // finish waits until every batch has been answered, or given up on.
 func (l *batchLoad) finish(timeout time.Duration) {
 	l.t.Helper()
-	select {
-	case <-l.done:
-	case <-time.After(timeout):
-		l.t.Errorf("the publishers did not finish within %s", timeout)
-		l.cancel()
-		<-l.done
-	}
+	l.wait(l.t, timeout)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.t.Logf("%d batches answered; %d sends were made again after no answer, a 5xx or a 429", l.answered, l.sentAgainErr)

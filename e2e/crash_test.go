@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -366,15 +365,11 @@ func checkAllSucceeded(t *testing.T, s *server, tenant string, accepted map[stri
 // no answer, a 5xx or a 429 is sent again with the same key — to whichever
 // node is live then — until it is answered 202.
 type load struct {
+	publisherPool
 	t      *testing.T
 	tenant string
 	n      int
-	client *http.Client
-	ctx    context.Context
-	cancel context.CancelFunc
 	urls   atomic.Pointer[[]string]
-	next   atomic.Int64
-	done   chan struct{}
 
 	mu       sync.Mutex
 	accepted map[int]string // event number → event id
@@ -393,37 +388,16 @@ type publishAnswer struct {
 // startLoad starts publishing n events from that many publishers; event i
 // goes to urls[i%len(urls)].
 func startLoad(t *testing.T, tenant string, n, publishers int, urls ...string) *load {
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &load{
-		t: t, tenant: tenant, n: n, ctx: ctx, cancel: cancel, done: make(chan struct{}), accepted: map[int]string{},
-		client: &http.Client{
-			Timeout:   5 * time.Second, // longer is a hang
-			Transport: &http.Transport{MaxIdleConnsPerHost: publishers, DialContext: (&net.Dialer{Timeout: time.Second}).DialContext},
-		},
-	}
+	l := &load{t: t, tenant: tenant, n: n, accepted: map[int]string{}}
 	l.route(urls...)
-	var wg sync.WaitGroup
-	for range publishers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(l.next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(l.next.Add(1) - 1) {
-				l.publish(i)
-			}
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(l.done)
-	}()
+	// Registered before the publishers' cleanup so that it runs after it,
+	// once they have stopped.
 	t.Cleanup(func() {
-		cancel()
-		<-l.done
-		l.client.CloseIdleConnections()
 		if t.Failed() {
 			t.Logf("the publishes were answered:\n%s", l.summary())
 		}
 	})
+	l.start(t, n, publishers, 5*time.Second, l.publish)
 	return l
 }
 
@@ -512,13 +486,7 @@ func (l *load) waitAccepted(n int, timeout time.Duration) {
 // the test but doesn't stop it, so that the answers can still be checked.
 func (l *load) finish(timeout time.Duration) {
 	l.t.Helper()
-	select {
-	case <-l.done:
-	case <-time.After(timeout):
-		l.t.Errorf("the publishers did not finish within %s", timeout)
-		l.cancel()
-		<-l.done // each publisher is at most one client timeout away
-	}
+	l.wait(l.t, timeout)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.accepted) != l.n {

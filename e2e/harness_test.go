@@ -6,9 +6,11 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -315,6 +318,61 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// publisherPool drives a load: several publishers, each a goroutine, take the
+// next number of 0..n-1 and publish it, until every number is taken or the
+// load is stopped. A load embeds the pool; its publishes send with the pool's
+// context and client.
+type publisherPool struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	client *http.Client
+	next   atomic.Int64
+	done   chan struct{} // closed once every publisher has returned
+}
+
+// start runs publish(i) for each i in 0..n-1 from count goroutines, with a
+// client that gives up on an answer after timeout. The test's cleanup stops
+// them and waits, so that no publish outlives the test.
+func (p *publisherPool) start(t *testing.T, n, count int, timeout time.Duration, publish func(i int)) {
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.done = make(chan struct{})
+	p.client = &http.Client{
+		Timeout:   timeout, // longer is a hang
+		Transport: &http.Transport{MaxIdleConnsPerHost: count, DialContext: (&net.Dialer{Timeout: time.Second}).DialContext},
+	}
+	var wg sync.WaitGroup
+	for range count {
+		wg.Go(func() {
+			for i := int(p.next.Add(1) - 1); i < n && p.ctx.Err() == nil; i = int(p.next.Add(1) - 1) {
+				publish(i)
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cancel()
+		<-p.done
+		p.client.CloseIdleConnections()
+	})
+}
+
+// wait waits until every publisher has returned. After timeout it fails the
+// test and stops them, but doesn't stop the test, so that what was answered
+// can still be checked.
+func (p *publisherPool) wait(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Errorf("the publishers did not finish within %s", timeout)
+		p.cancel()
+		<-p.done // each publisher is at most one client timeout away
 	}
 }
 
