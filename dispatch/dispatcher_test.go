@@ -216,6 +216,46 @@ func TestAFloodBeyondAnEndpointsQueueIsParkedInTheStoreAndPulledWithoutBeingSent
 	}
 }
 
+// A pull of an endpoint's parked deliveries that runs while a publish
+// parking more is on its way to the store finds none of that publish's:
+// the publish, once stored, must still get its deliveries pulled, though
+// the pull before it found nothing and the endpoint went idle.
+func TestDeliveriesParkedByAPublishStoredAfterAPullAreStillPulled(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) {
+		c.Workers = 1
+		c.Flow = FlowConfig{MaxQueued: 2}
+	})
+	b.tenant("acme")
+	ep := b.endpoint("acme")
+	g := b.recv.hold(1)
+	ids := []string{b.publishOne("acme")}
+	b.recv.wait(t, 1)
+	ids = append(ids, b.publishOne("acme"), b.publishOne("acme")) // the endpoint's queue is full
+
+	// The next publish parks its delivery; before it is stored, the
+	// endpoint drains and goes idle, and any pull this sets off runs.
+	key := targetKey{"acme", outlet.Target{Type: outlet.TargetEndpoint, ID: ep.ID}}
+	var once sync.Once
+	b.store.mu.Lock()
+	b.store.publishing = func() {
+		once.Do(func() {
+			g.release(200)
+			waitUntil(t, "the endpoint to drain and be forgotten", func() bool {
+				b.d.sched.mu.Lock()
+				defer b.d.sched.mu.Unlock()
+				return b.d.sched.targets[key] == nil
+			})
+		})
+	}
+	b.store.mu.Unlock()
+	over := b.publishOne("acme")
+
+	// The clock stands still: the parked delivery is never due, so only a
+	// pull gets it sent.
+	b.waitStatus("acme", outlet.StatusSucceeded, append(ids, over)...)
+}
+
 func TestAnEndpointsBacklogBeyondItsQueueWaitsInTheStore(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *Config) {

@@ -60,6 +60,7 @@ func (d *Dispatcher) PublishBatch(ctx context.Context, evs []*outlet.Event) (_ [
 	// event may not go to every endpoint of its tenant, so this counts
 	// high: it parks rather than claims too many.)
 	room := map[string]map[string]int{}
+	parking := map[targetKey]bool{}
 	for i, ev := range evs {
 		ev.Trace = tc
 		t := ev.TenantID
@@ -83,7 +84,8 @@ func (d *Dispatcher) PublishBatch(ctx context.Context, evs []*outlet.Event) (_ [
 					hold = map[string]time.Time{}
 				}
 			}
-			hold[ep] = d.sched.park(t, ep, now)
+			hold[ep] = now.Add(parkFor)
+			parking[targetKey{t, outlet.Target{Type: outlet.TargetEndpoint, ID: ep}}] = true
 		}
 		reqs[i] = &outlet.PublishRequest{Event: ev, Hold: hold}
 		if budget[t] > 0 {
@@ -94,6 +96,9 @@ func (d *Dispatcher) PublishBatch(ctx context.Context, evs []*outlet.Event) (_ [
 	results, err := d.store.PublishEvents(ctx, reqs, now)
 	if err != nil {
 		return nil, err
+	}
+	for key := range parking {
+		d.sched.park(key)
 	}
 	stored, due := 0, false
 	for _, r := range results {

@@ -175,32 +175,7 @@ func (s *scheduler) add(c *outlet.Claim) (admission, time.Time) {
 // target returns the flow state of a claim's target, creating it, and takes
 // the endpoint's current settings from the claim.
 func (s *scheduler) target(c *outlet.Claim) *targetFlow {
-	tn := s.tenants[c.Delivery.TenantID]
-	key := targetKey{c.Delivery.TenantID, c.Delivery.Target}
-	tf := s.targets[key]
-	switch {
-	case tn == nil && tf != nil:
-		// The tenant was forgotten while its target kept breaker or rate
-		// state; it had nothing queued or in flight, so it can come back.
-		tn = tf.tenant
-		s.tenants[tn.id] = tn
-	case tn == nil:
-		tn = &tenantFlow{id: c.Delivery.TenantID}
-		s.tenants[tn.id] = tn
-	}
-	if tf == nil {
-		tf = &targetFlow{key: key, target: c.Delivery.Target, tenant: tn, cooldown: s.cfg.BreakerCooldown}
-		s.targets[key] = tf
-		if tf.target.Type == outlet.TargetEndpoint {
-			if tn.endpoints == nil {
-				tn.endpoints = map[string]*targetFlow{}
-			}
-			tn.endpoints[tf.target.ID] = tf
-		}
-	}
-	// The same tenant; a new record of it only if the old one was forgotten,
-	// which it was only with nothing queued or in flight.
-	tf.tenant = tn
+	tf := s.flow(targetKey{c.Delivery.TenantID, c.Delivery.Target})
 	if ep := c.Endpoint; ep != nil {
 		tf.maxIn = s.cfg.MaxInFlight
 		if ep.MaxInFlight > 0 {
@@ -213,6 +188,36 @@ func (s *scheduler) target(c *outlet.Claim) *targetFlow {
 			}
 		}
 	}
+	return tf
+}
+
+// flow returns the flow state of a target, creating it.
+func (s *scheduler) flow(key targetKey) *targetFlow {
+	tn := s.tenants[key.tenant]
+	tf := s.targets[key]
+	switch {
+	case tn == nil && tf != nil:
+		// The tenant was forgotten while its target kept breaker or rate
+		// state; it had nothing queued or in flight, so it can come back.
+		tn = tf.tenant
+		s.tenants[tn.id] = tn
+	case tn == nil:
+		tn = &tenantFlow{id: key.tenant}
+		s.tenants[tn.id] = tn
+	}
+	if tf == nil {
+		tf = &targetFlow{key: key, target: key.target, tenant: tn, cooldown: s.cfg.BreakerCooldown}
+		s.targets[key] = tf
+		if tf.target.Type == outlet.TargetEndpoint {
+			if tn.endpoints == nil {
+				tn.endpoints = map[string]*targetFlow{}
+			}
+			tn.endpoints[tf.target.ID] = tf
+		}
+	}
+	// The same tenant; a new record of it only if the old one was forgotten,
+	// which it was only with nothing queued or in flight.
+	tf.tenant = tn
 	return tf
 }
 
@@ -293,16 +298,17 @@ func (s *scheduler) endpointRoom(tenantID string, n int) map[string]int {
 	return out
 }
 
-// park notes that a publish leaves deliveries of the endpoint in the store
-// for lack of room, and says when they are due.
-func (s *scheduler) park(tenantID, endpointID string, now time.Time) time.Time {
+// park notes that a publish has stored deliveries of the endpoint
+// unclaimed for lack of room, and asks for a pull if it has room by now.
+// It is told once they are stored, not before: a pull that ran in between
+// found none of them and may have forgotten the endpoint, idle by then.
+func (s *scheduler) park(key targetKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if tf := s.targets[targetKey{tenantID, outlet.Target{Type: outlet.TargetEndpoint, ID: endpointID}}]; tf != nil {
-		tf.parked = true
-		tf.parkedGen++
-	}
-	return now.Add(parkFor)
+	tf := s.flow(key)
+	tf.parked = true
+	tf.parkedGen++
+	s.roomAgain(tf)
 }
 
 // roomAgain tells onRoom when a target with deliveries parked has drained

@@ -236,10 +236,21 @@ func (c *testClock) Advance(d time.Duration) {
 // and, if asked, when outcomes are recorded.
 type watchedStore struct {
 	*sqlite.Store
-	mu        sync.Mutex
-	renewed   time.Time // the latest lease end a finished renewal set
-	completed func()    // when set, called after outcomes are committed, before the dispatcher hears so
-	released  atomic.Int64
+	mu         sync.Mutex
+	renewed    time.Time // the latest lease end a finished renewal set
+	completed  func()    // when set, called after outcomes are committed, before the dispatcher hears so
+	publishing func()    // when set, called as a publish reaches the store, before it is stored
+	released   atomic.Int64
+}
+
+func (s *watchedStore) PublishEvents(ctx context.Context, reqs []*outlet.PublishRequest, now time.Time) ([]outlet.PublishOutcome, error) {
+	s.mu.Lock()
+	f := s.publishing
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return s.Store.PublishEvents(ctx, reqs, now)
 }
 
 func (s *watchedStore) ReleaseClaims(ctx context.Context, owner string, ids []string, now time.Time) error {
