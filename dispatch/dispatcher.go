@@ -386,13 +386,19 @@ func (d *Dispatcher) pollerRoom() int { return d.room() - d.cfg.MaxHeld/10 }
 
 // pullLater asks the poller to pull an endpoint's parked deliveries.
 func (d *Dispatcher) pullLater(key targetKey) {
+	d.askPull(key)
+	d.nudge()
+}
+
+// askPull notes that the endpoint's parked deliveries are to be pulled at
+// the poller's next pass.
+func (d *Dispatcher) askPull(key targetKey) {
 	d.pullMu.Lock()
+	defer d.pullMu.Unlock()
 	if d.pulls == nil {
 		d.pulls = map[targetKey]struct{}{}
 	}
 	d.pulls[key] = struct{}{}
-	d.pullMu.Unlock()
-	d.nudge()
 }
 
 // pullParked claims the deliveries publishes parked in the store for the
@@ -404,9 +410,15 @@ func (d *Dispatcher) pullParked(ctx context.Context) {
 	d.pullMu.Unlock()
 	for key := range pulls {
 		room, gen := d.sched.pullRoom(key)
-		room = min(room, d.pollerRoom())
 		if room <= 0 {
 			continue // asked again when it drains further
+		}
+		if room = min(room, d.pollerRoom()); room <= 0 {
+			// The endpoint has room but the node hasn't: others' work
+			// fills it, whose draining doesn't ask for this pull again.
+			// The next pass tries again.
+			d.askPull(key)
+			continue
 		}
 		now := d.cfg.Now()
 		claims, err := d.store.ClaimParked(ctx, d.cfg.Owner, key.target.ID, now.Add(parkFor), now.Add(d.cfg.Lease), room)
