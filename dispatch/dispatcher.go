@@ -145,6 +145,11 @@ type Dispatcher struct {
 
 	pullMu sync.Mutex
 	pulls  map[targetKey]struct{} // endpoints with parked deliveries and room for them
+
+	// firstMaintenance is the longest maintenance waits after Start for its
+	// first round. Tests shorten it: without retention, rounds are an hour
+	// apart and the first comes a minute after Start.
+	firstMaintenance time.Duration
 }
 
 // New makes a dispatcher; Start sets it going.
@@ -160,6 +165,8 @@ func New(store Store, cfg Config) *Dispatcher {
 		stopClaiming: make(chan struct{}),
 		pollDone:     make(chan struct{}),
 		stopWorkers:  make(chan struct{}),
+
+		firstMaintenance: time.Minute,
 	}
 	d.attemptCtx, d.cancelAttempt = context.WithCancel(context.Background())
 	d.complete = groupcommit.NewLingering(512, completeLinger, outcome.urgent, d.flushOutcomes)
@@ -507,7 +514,7 @@ func (d *Dispatcher) renewLeases() {
 // records past their retention period deleted.
 func (d *Dispatcher) maintain() {
 	every := d.maintenanceEvery()
-	t := time.NewTimer(min(every, time.Minute))
+	t := time.NewTimer(min(every, d.firstMaintenance))
 	defer t.Stop()
 	for {
 		select {
