@@ -279,28 +279,47 @@ func (d *Dispatcher) enqueue(claims []*outlet.Claim) {
 			d.deferClaim(c.Delivery.ID, due, "circuit_open")
 		case heldBacklog:
 			d.deferClaim(c.Delivery.ID, due, "backlog")
+		case heldParked:
+			// More than the endpoint may queue arrived at once (publishes
+			// that each saw room, or a pull beside them): the rest goes
+			// back parked, pulled as soon as the endpoint drains rather
+			// than left until a guess of when it will have.
+			d.deferral(deferral{id: c.Delivery.ID, due: due, park: &targetKey{c.Delivery.TenantID, c.Delivery.Target}}, "backlog")
 		}
 	}
 }
 
-// deferral is a claim to give back, due again at due.
+// deferral is a claim to give back, due again at due; parked, for park's
+// endpoint to pull, if park is set.
 type deferral struct {
-	id  string
-	due time.Time
+	id   string
+	due  time.Time
+	park *targetKey
 }
 
 func (d *Dispatcher) deferClaim(id string, due time.Time, reason string) {
+	d.deferral(deferral{id: id, due: due}, reason)
+}
+
+func (d *Dispatcher) deferral(f deferral, reason string) {
 	d.cfg.Metrics.Deferred.WithLabelValues(reason).Inc()
-	if !d.deferred.Add(deferral{id, due}) {
-		d.forget(id) // shutting down: the lease runs out instead
+	if !d.deferred.Add(f) {
+		d.forget(f.id) // shutting down: the lease runs out instead
 	}
 }
 
 // flushDeferred gives claims back to the store, due when they said.
 func (d *Dispatcher) flushDeferred(batch []deferral) {
 	byDue := map[time.Time][]string{}
+	parked := map[time.Time]map[targetKey]bool{}
 	for _, f := range batch {
 		byDue[f.due] = append(byDue[f.due], f.id)
+		if f.park != nil {
+			if parked[f.due] == nil {
+				parked[f.due] = map[targetKey]bool{}
+			}
+			parked[f.due][*f.park] = true
+		}
 	}
 	for due, ids := range byDue {
 		// Forgotten first: once released, the poller may claim them again,
@@ -311,6 +330,10 @@ func (d *Dispatcher) flushDeferred(batch []deferral) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := d.store.ReleaseClaims(ctx, d.cfg.Owner, ids, due); err != nil {
 			d.log.Error("holding back deliveries failed; they will be due again when their leases end", "count", len(ids), "err", err)
+		} else {
+			for key := range parked[due] {
+				d.sched.park(key) // stored, so a pull finds them
+			}
 		}
 		cancel()
 	}

@@ -285,6 +285,27 @@ func TestAnEndpointsBacklogBeyondItsQueueWaitsInTheStore(t *testing.T) {
 	b.waitStatus("acme", outlet.StatusSucceeded, append(queued, first, over)...)
 }
 
+// Claims beyond what an endpoint may queue (a poller's round, or publishes
+// that each saw room) go back to the store parked, and are pulled as soon
+// as the endpoint drains, not left until a guess of when it would have.
+func TestClaimsBeyondAnEndpointsQueueGoBackParkedAndArePulledAsItDrains(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) {
+		c.Workers = 1
+		c.Flow = FlowConfig{MaxQueued: 2}
+	})
+	b.tenant("acme")
+	b.endpoint("acme")
+	ids := b.stored("acme", 12)
+	b.d.nudge() // the poller claims all twelve; the endpoint may queue two
+	// The clock stands still: whatever went back due later than now is
+	// never due, so only pulls get it sent.
+	b.waitStatus("acme", outlet.StatusSucceeded, ids...)
+	if n := b.store.released.Load(); n == 0 {
+		t.Errorf("nothing was given back; want the claims beyond the endpoint's queue given back, parked")
+	}
+}
+
 func TestThePollerStopsClaimingWhenMemoryIsFullAndResumesWhenRoomFrees(t *testing.T) {
 	t.Parallel()
 	const maxHeld = 20

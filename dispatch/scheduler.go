@@ -149,6 +149,10 @@ const (
 	// heldBacklog: the endpoint has all the claims waiting it may; the claim
 	// goes back to the store for later.
 	heldBacklog
+	// heldParked: as heldBacklog, for a claim a pull can take back as soon
+	// as the endpoint has room (never attempted, not ordered): it goes back
+	// to the store parked (see park).
+	heldParked
 )
 
 // add queues a claim, or says why it must go back to the store and when it
@@ -161,6 +165,8 @@ func (s *scheduler) add(c *outlet.Claim) (admission, time.Time) {
 	switch {
 	case tf.coolingDown(now):
 		return heldOpen, tf.openUntil
+	case len(tf.queue) >= s.cfg.MaxQueued && parkable(c):
+		return heldParked, now.Add(parkFor)
 	case len(tf.queue) >= s.cfg.MaxQueued:
 		return heldBacklog, now.Add(tf.drainTime())
 	}
@@ -296,6 +302,13 @@ func (s *scheduler) endpointRoom(tenantID string, n int) map[string]int {
 		out[id] = max(s.parkAt()-len(tf.queue), 0)
 	}
 	return out
+}
+
+// parkable reports whether a claim, given back to the store, is one that
+// ClaimParked takes.
+func parkable(c *outlet.Claim) bool {
+	d := c.Delivery
+	return d.Target.Type == outlet.TargetEndpoint && d.Attempts == 0 && !d.Ordered
 }
 
 // park notes that a publish has stored deliveries of the endpoint
