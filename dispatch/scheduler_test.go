@@ -238,8 +238,13 @@ func TestAnEndpointCantQueueMoreThanItsShare(t *testing.T) {
 	ep := endpoint("ep_slow")
 	b.add(t, b.claim("acme", ep), b.claim("acme", ep), b.claim("acme", ep))
 	adm, due := b.s.add(b.claim("acme", ep))
-	if adm != heldBacklog || !due.After(b.clock.now()) {
-		t.Fatalf("fourth claim: %d due %v; want it sent back for later", adm, due)
+	if adm != heldParked || !due.Equal(b.clock.now().Add(parkFor)) {
+		t.Fatalf("fourth claim: %d due %v; want it sent back parked, due in %v", adm, due, parkFor)
+	}
+	retry := b.claim("acme", ep)
+	retry.Delivery.Attempts = 1 // a pull takes only what was never attempted
+	if adm, due := b.s.add(retry); adm != heldBacklog || !due.After(b.clock.now()) {
+		t.Fatalf("a retry beyond the queue: %d due %v; want it sent back for later", adm, due)
 	}
 	b.add(t, b.claim("acme", endpoint("ep_other")))
 }
