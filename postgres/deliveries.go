@@ -294,9 +294,21 @@ func loadClaims(ctx context.Context, tx pgx.Tx, ds []deliveryRow) ([]*outlet.Cla
 // and counts the attempts towards their tenants' usage on the day of now. A
 // delivery deleted while it was in flight is not there to update, and one
 // claimed by another node since is not this node's to update, so their
-// attempts are dropped. An ordered delivery that finished makes the next of
-// its endpoint due (the statement's snapshot still shows the finished ones
-// pending, hence NOT IN done).
+// attempts are dropped.
+//
+// An ordered delivery that finished makes the next of its endpoint due, if
+// it is parked. heads finds it by the endpoint in every partition's
+// deliveries_ordered: no bound on seq holds, as a retried or recovered
+// delivery is pending again in its own day's partition (and the statement's
+// snapshot still shows the finished ones pending, hence NOT IN done).
+// unparked updates it by its key, in its own partition, which the bounds on
+// seq select (= ANY prunes none). Joined to the endpoints by id instead, the
+// update was planned as a hash join that read every partition's index whole,
+// the pending ordered deliveries of every endpoint, for any completion; so
+// unparked holds no condition another index could serve, not even status: a
+// head found parked can have finished since only if another completion made
+// it due and a node sent it meanwhile, and then setting next_attempt_at,
+// which nothing reads of a finished delivery, is harmless.
 var completeQuery = `WITH o AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::boolean[],
 			$9::integer[], $10::text[], $11::bytea[], $12::boolean[], $13::bytea[], $14::integer[], $15::bytea[], $18::text[])
@@ -307,12 +319,13 @@ var completeQuery = `WITH o AS (
 			lease_owner = NULL, trigger = 'scheduled', single_attempt = false, updated_at = $16
 		FROM o WHERE d.seq = o.delivery_seq AND (o.owner = '' OR d.lease_owner = o.owner)
 		RETURNING d.seq, d.attempts, d.tenant_id, d.target_id, d.ordered, o.status
+	), heads AS MATERIALIZED (
+		SELECT (SELECT q.seq FROM deliveries q WHERE q.target_id = f.target_id AND q.status = 'pending' AND q.ordered
+				AND q.seq NOT IN (SELECT seq FROM done) ORDER BY q.ordinal LIMIT 1) AS seq
+		FROM (SELECT DISTINCT target_id FROM done WHERE ordered AND status <> 'pending') f
 	), unparked AS (
 		UPDATE deliveries p SET next_attempt_at = $16
-		FROM (SELECT DISTINCT target_id FROM done WHERE ordered AND status <> 'pending') f
-		WHERE p.target_id = f.target_id AND p.status = 'pending' AND p.ordered
-			AND p.ordinal = (SELECT min(q.ordinal) FROM deliveries q WHERE q.target_id = f.target_id AND q.status = 'pending' AND q.ordered
-				AND q.seq NOT IN (SELECT seq FROM done))
+		WHERE p.seq = ANY(ARRAY(SELECT seq FROM heads)) AND p.seq >= (SELECT min(seq) FROM heads) AND p.seq <= (SELECT max(seq) FROM heads)
 			AND p.next_attempt_at IS NULL
 	), counted AS (
 		INSERT INTO usage (tenant_id, day, shard, attempts)
