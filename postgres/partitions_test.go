@@ -274,13 +274,15 @@ func (n planNode) walk(fn func(planNode)) {
 }
 
 // explain runs a statement under EXPLAIN ANALYZE, in a transaction it rolls
-// back, and returns its plan.
-func explain(t *testing.T, pool *pgxpool.Pool, st recorded) planNode {
+// back, planned as plan_cache_mode says, and returns its plan.
+func explain(t *testing.T, pool *pgxpool.Pool, st recorded, planCacheMode string) planNode {
 	t.Helper()
 	ctx := t.Context()
 	tx, err := pool.Begin(ctx)
 	check(t, err)
 	defer tx.Rollback(ctx)
+	_, err = tx.Exec(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, planCacheMode)
+	check(t, err)
 	var out []byte
 	if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+st.sql, st.args...).Scan(&out); err != nil {
 		t.Fatalf("explain %s: %v", st.sql, err)
@@ -295,7 +297,8 @@ func explain(t *testing.T, pool *pgxpool.Pool, st recorded) planNode {
 // TestHotQueriesUseIndexesAndReadOnlyThePartitionsTheyNeed proves, from the
 // plans Postgres chose and ran (node types and which nodes ran, never
 // timings), on six days of partitions with 2,000 rows each and statistics
-// gathered, that: no statement of the hot path or of the list routes reads
+// gathered, planned both for the statement's parameters and for any (as a
+// prepared statement may be after five runs), that: no statement of the hot path or of the list routes reads
 // a partition of events, deliveries or attempts that holds rows whole (no
 // Seq Scan; the empty partitions of the days ahead are, at no cost); lookups
 // by id read one partition; an event's deliveries and a delivery's attempts
@@ -404,58 +407,70 @@ func TestHotQueriesUseIndexesAndReadOnlyThePartitionsTheyNeed(t *testing.T) {
 			return err
 		}, table: "deliveries", index: "target_id_ordinal_idx", stmt: insertDeliveriesQuery},
 	}
+	// checkPlan checks a plan of r's statement against r.
+	checkPlan := func(t *testing.T, r rule, plan planNode) {
+		t.Helper()
+		var ran []string
+		used := false
+		plan.walk(func(n planNode) {
+			if !strings.HasPrefix(n.Relation, r.table) {
+				return
+			}
+			// An empty partition (today's and the days ahead, the
+			// legacy one) is read by a Seq Scan of no pages.
+			if n.NodeType == "Seq Scan" && n.Relation >= partitionName(r.table, oldDay) && n.Relation <= partitionName(r.table, newDay) {
+				t.Errorf("%s reads partition %s whole (Seq Scan)", r.name, n.Relation)
+			}
+			// The table itself is named by the nodes that write to it.
+			if n.Loops > 0 && n.Relation != r.table {
+				ran = append(ran, n.Relation)
+			}
+			// Besides the index it must use, a statement may find rows
+			// by their key (an update's join), and by nothing else; and
+			// it looks them up in the index, rather than reading it
+			// whole for the rows its condition holds.
+			if r.index != "" && n.Index != "" && n.Loops > 0 {
+				switch {
+				case strings.HasSuffix(n.Index, r.index):
+					used = true
+				case !strings.HasSuffix(n.Index, "_pkey"):
+					t.Errorf("%s reads %s by %s; want the index ending %s", r.name, n.Relation, n.Index, r.index)
+				}
+				if n.Cond == "" {
+					t.Errorf("%s reads the whole of index %s", r.name, n.Index)
+				}
+			}
+			for _, day := range r.skipped {
+				if n.Relation == partitionName(r.table, day) && n.Loops > 0 {
+					t.Errorf("%s read partition %s, which can't hold what it looks for", r.name, n.Relation)
+				}
+			}
+		})
+		if r.index != "" && !used {
+			t.Errorf("%s doesn't read the index ending %s", r.name, r.index)
+		}
+		slices.Sort(ran)
+		ran = slices.Compact(ran)
+		if r.at > 0 && len(ran) > r.at {
+			t.Errorf("%s read partitions %v; want at most %d", r.name, ran, r.at)
+		}
+	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
 			check(t, r.call())
 			st := rec.last(t, cmp.Or(r.stmt, "FROM "+r.table))
-			plan := explain(t, traced, st)
-			var ran []string
-			used := false
-			plan.walk(func(n planNode) {
-				if !strings.HasPrefix(n.Relation, r.table) {
-					return
-				}
-				// An empty partition (today's and the days ahead, the
-				// legacy one) is read by a Seq Scan of no pages.
-				if n.NodeType == "Seq Scan" && n.Relation >= partitionName(r.table, oldDay) && n.Relation <= partitionName(r.table, newDay) {
-					t.Errorf("%s reads partition %s whole (Seq Scan)", r.name, n.Relation)
-				}
-				// The table itself is named by the nodes that write to it.
-				if n.Loops > 0 && n.Relation != r.table {
-					ran = append(ran, n.Relation)
-				}
-				// Besides the index it must use, a statement may find rows
-				// by their key (an update's join), and by nothing else; and
-				// it looks them up in the index, rather than reading it
-				// whole for the rows its condition holds.
-				if r.index != "" && n.Index != "" && n.Loops > 0 {
-					switch {
-					case strings.HasSuffix(n.Index, r.index):
-						used = true
-					case !strings.HasSuffix(n.Index, "_pkey"):
-						t.Errorf("%s reads %s by %s; want the index ending %s", r.name, n.Relation, n.Index, r.index)
+			// The store's statements are prepared, which Postgres plans for
+			// their parameters at first and may plan once for any after
+			// five runs.
+			for _, mode := range []string{"auto", "force_generic_plan"} {
+				t.Run("plan_cache_mode="+mode, func(t *testing.T) {
+					plan := explain(t, traced, st, mode)
+					checkPlan(t, r, plan)
+					if t.Failed() {
+						out, _ := json.MarshalIndent(plan, "", " ")
+						t.Logf("%s\n%s", st.sql, out)
 					}
-					if n.Cond == "" {
-						t.Errorf("%s reads the whole of index %s", r.name, n.Index)
-					}
-				}
-				for _, day := range r.skipped {
-					if n.Relation == partitionName(r.table, day) && n.Loops > 0 {
-						t.Errorf("%s read partition %s, which can't hold what it looks for", r.name, n.Relation)
-					}
-				}
-			})
-			if r.index != "" && !used {
-				t.Errorf("%s doesn't read the index ending %s", r.name, r.index)
-			}
-			slices.Sort(ran)
-			ran = slices.Compact(ran)
-			if r.at > 0 && len(ran) > r.at {
-				t.Errorf("%s read partitions %v; want at most %d", r.name, ran, r.at)
-			}
-			if t.Failed() {
-				out, _ := json.MarshalIndent(plan, "", " ")
-				t.Logf("%s\n%s", st.sql, out)
+				})
 			}
 		})
 	}
