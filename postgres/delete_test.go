@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestAnAttemptRecordedWhileItsDeliveryIsDeletedGoesWithIt(t *testing.T) {
 					t.Errorf("the attempt was not recorded before the delete began")
 				}
 				return err
-			}, func(ctx context.Context) error { return del.store(ctx, s, d) })
+			}, func(ctx context.Context) error { return del.store(ctx, s, d) })[0]
 			check(t, err)
 			wantGone(t, s, d)
 		})
@@ -67,7 +68,7 @@ func TestAnAttemptRecordedWhileItsDeliveryIsDeletedGoesWithIt(t *testing.T) {
 			err := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error { return del.tx(ctx, tx, d) }, func(ctx context.Context) error {
 				_, err := s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{o}, now, now.Add(-time.Hour))
 				return err
-			})
+			})[0]
 			check(t, err)
 			if o.Attempt.ID != "" {
 				t.Errorf("attempt %s was recorded for a delivery deleted before it", o.Attempt.ID)
@@ -118,10 +119,11 @@ func inFlight(t *testing.T, target outlet.TargetType) (*Store, *outlet.Delivery,
 	return s, d, o
 }
 
-// whileHeld runs first in a transaction, then second in another goroutine,
-// and commits first's transaction only once second is waiting for a lock
-// that it holds. It returns second's error.
-func whileHeld(t *testing.T, s *Store, first func(context.Context, pgx.Tx) error, second func(context.Context) error) error {
+// whileHeld runs first in a transaction, then each of steps in a goroutine
+// of its own, the next once the one before is seen waiting for a lock that
+// first or an earlier step holds; once all wait, it commits first's
+// transaction. It returns the steps' errors, in order.
+func whileHeld(t *testing.T, s *Store, first func(context.Context, pgx.Tx) error, steps ...func(context.Context) error) []error {
 	t.Helper()
 	ctx := t.Context()
 	tx, err := s.pool.Begin(ctx)
@@ -130,23 +132,44 @@ func whileHeld(t *testing.T, s *Store, first func(context.Context, pgx.Tx) error
 	check(t, first(ctx, tx))
 	var pid int32
 	check(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
-	done := make(chan error, 1)
-	go func() { done <- second(ctx) }()
-	waited := false
-	for deadline := time.Now().Add(10 * time.Second); !waited; {
+	holders := []int32{pid}
+	dones := make([]chan error, len(steps))
+	for i, step := range steps {
+		dones[i] = make(chan error, 1)
+		go func() { dones[i] <- step(ctx) }()
+		holders = append(holders, waiting(t, s, holders, i, dones[i]))
+	}
+	check(t, tx.Commit(ctx))
+	errs := make([]error, len(steps))
+	for i, done := range dones {
+		errs[i] = <-done
+	}
+	return errs
+}
+
+// waiting returns the backend of step i once it is seen waiting for a lock
+// that one of holders holds (the backend of the held transaction, then of
+// the steps before); done is where the step's end is reported.
+func waiting(t *testing.T, s *Store, holders []int32, i int, done chan error) int32 {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
 		select {
 		case err := <-done:
-			t.Fatalf("the second transaction ended (%v) without waiting for the first", err)
+			t.Fatalf("step %d ended (%v) without waiting for the transactions before it", i+1, err)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the second transaction was not seen waiting for the first")
+			t.Fatalf("step %d was not seen waiting for the transactions before it", i+1)
 		}
-		check(t, s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))`,
-			pid).Scan(&waited))
+		var pid int32
+		switch err := s.pool.QueryRow(t.Context(), `SELECT pid FROM pg_stat_activity
+			WHERE pg_blocking_pids(pid) && $1::int[] AND pid <> ALL($1::int[]) LIMIT 1`, holders).Scan(&pid); {
+		case err == nil:
+			return pid
+		case !errors.Is(err, pgx.ErrNoRows):
+			t.Fatalf("look for step %d waiting: %v", i+1, err)
+		}
 	}
-	check(t, tx.Commit(ctx))
-	return <-done
 }
 
 // wantGone checks that the delivery and every attempt of it are gone.
