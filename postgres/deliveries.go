@@ -395,15 +395,30 @@ func (s *Store) completeAttempts(ctx context.Context, q batchSender, outcomes []
 		}
 		rounds[i] = append(rounds[i], completion{o, seq})
 	}
-	// One round trip and one implicit transaction: the rounds, then each
-	// endpoint's failing streak, in a fixed order so that nodes completing
-	// attempts to the same endpoints can't deadlock.
-	b := &pgx.Batch{}
-	for _, round := range rounds {
-		queueRound(b, round, now)
-	}
+	// One round trip and one implicit transaction, which locks rows in the
+	// order that deletes and publishes do: a tenant, then its endpoints, then
+	// their deliveries. Recording the rounds first, a completion held
+	// deliveries that a delete of their endpoint or tenant waited for, and
+	// waited itself for what the delete held first: the endpoint (to move
+	// its failing streak), a usage row of the tenant, or another delivery of
+	// the endpoint, which the delete and the batch lock in different orders.
+	// Postgres undid one of the two as a deadlock: an operator's delete
+	// failed, or the batch's outcomes were lost and their attempts sent
+	// again. So the batch holds the tenants first; then moves each endpoint's
+	// failing streak, in the order of their ids, as nodes completing attempts
+	// to the same endpoints do, so that they can't deadlock each other; then
+	// holds the endpoints whose streak had nothing to move (a success of a
+	// healthy endpoint updates no row); and only then records the rounds.
 	streaks := outlet.EndpointStreaks(outcomes)
 	ids := slices.Sorted(maps.Keys(streaks))
+	tenants := make([]string, 0, len(outcomes))
+	for _, o := range outcomes {
+		tenants = append(tenants, o.TenantID)
+	}
+	slices.Sort(tenants)
+	tenants = slices.Compact(tenants)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT FROM tenants WHERE id = ANY($1) ORDER BY id FOR KEY SHARE`, tenants)
 	for _, id := range ids {
 		st := streaks[id]
 		switch {
@@ -419,16 +434,18 @@ func (s *Store) completeAttempts(ctx context.Context, q batchSender, outcomes []
 				WHERE id = $3 AND NOT disabled AND failing_since <= $4 RETURNING id`, outlet.DisabledFailing, ms(now), id, ms(disableBefore))
 		}
 	}
+	b.Queue(`SELECT FROM endpoints WHERE id = ANY($1) ORDER BY id FOR KEY SHARE`, ids)
+	for _, round := range rounds {
+		queueRound(b, round, now)
+	}
 	// An ordered delivery that finished lets the next one of its endpoint go.
 	if slices.ContainsFunc(outcomes, func(o *outlet.AttemptOutcome) bool { return o.Ordered && o.Status != outlet.StatusPending }) {
 		b.Queue(notifyQuery)
 	}
 	br := q.SendBatch(ctx, b)
 	defer br.Close()
-	for _, round := range rounds {
-		if err := readRound(br, round, s.ids); err != nil {
-			return nil, err
-		}
+	if _, err := br.Exec(); err != nil {
+		return nil, err
 	}
 	disabled := []string{}
 	for _, id := range ids {
@@ -443,6 +460,14 @@ func (s *Store) completeAttempts(ctx context.Context, q batchSender, outcomes []
 		case err == nil:
 			disabled = append(disabled, off)
 		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, err
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	for _, round := range rounds {
+		if err := readRound(br, round, s.ids); err != nil {
 			return nil, err
 		}
 	}

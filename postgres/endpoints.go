@@ -111,6 +111,9 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 }
 
 func deleteEndpoint(ctx context.Context, tx pgx.Tx, tenantID, id string) error {
+	// The endpoint, then its deliveries: the order in which publishes and
+	// completions lock them too (see completeAttempts), so that none of them
+	// holds a delivery while waiting for the endpoint.
 	if err := deleteOne(ctx, tx, "endpoint", id, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
 		return err
 	}

@@ -98,8 +98,9 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 }
 
 func deleteTenant(ctx context.Context, tx pgx.Tx, id string) error {
-	// Deleting the tenant waits for the publishes that hold it and keeps any
-	// other from starting; what it owns by foreign key goes with it.
+	// Deleting the tenant waits for the publishes and completions that hold
+	// it and keeps any other from starting; what it owns by foreign key goes
+	// with it.
 	if err := deleteOne(ctx, tx, "tenant", id, `DELETE FROM tenants WHERE id = $1`, id); err != nil {
 		return err
 	}

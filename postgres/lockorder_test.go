@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outlethq/outlet"
+)
+
+// A delete of an endpoint or of its tenant, and a completion whose failed
+// attempt moves the endpoint's failing streak (and here disables it), lock
+// the same rows: the endpoint, or the tenant above it, and the delivery.
+// Whichever reaches them first, the other waits for it and neither is
+// undone as a deadlock (an operator's DELETE answering 503, or a batch of
+// outcomes lost and sent again). Each interleaving is forced: a third
+// transaction holds what the first of the two needs next (an update of the
+// endpoint; another completion counting the tenant's usage) until the second
+// is seen waiting too. A completion that touches no endpoint, a function's,
+// meets a tenant's delete at the tenant's usage rows, which the delete
+// deletes before the deliveries.
+func TestADeleteAndACompletionDontDeadlock(t *testing.T) {
+	t.Parallel()
+	deletions := []struct {
+		name string
+		run  func(ctx context.Context, s *Store, d *outlet.Delivery) error
+	}{
+		{"its endpoint", func(ctx context.Context, s *Store, d *outlet.Delivery) error {
+			return s.DeleteEndpoint(ctx, d.TenantID, d.Target.ID)
+		}},
+		{"its tenant", func(ctx context.Context, s *Store, d *outlet.Delivery) error { return s.DeleteTenant(ctx, d.TenantID) }},
+	}
+	for _, del := range deletions {
+		t.Run("deleting "+del.name+" while the endpoint is held, then recording a failed attempt", func(t *testing.T) {
+			t.Parallel()
+			s, d, o := inFlight(t, outlet.TargetEndpoint)
+			now := failing(o)
+			errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
+				_, err := endpoint(ctx, tx, d.TenantID, d.Target.ID, "FOR NO KEY UPDATE")
+				return err
+			}, func(ctx context.Context) error { return del.run(ctx, s, d) }, func(ctx context.Context) error {
+				_, err := s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{o}, now, now)
+				return err
+			})
+			wantNoErrors(t, errs, "the delete", "the completion")
+			if o.Attempt.ID != "" {
+				t.Errorf("attempt %s was recorded for a delivery deleted before it", o.Attempt.ID)
+			}
+			wantGone(t, s, d)
+		})
+		t.Run("recording a failed attempt while its usage is held, then deleting "+del.name, func(t *testing.T) {
+			t.Parallel()
+			s, d, o := inFlight(t, outlet.TargetEndpoint)
+			now := failing(o)
+			// Every shard of the day's usage, so whichever the completion's
+			// connection adds to.
+			_, err := s.pool.Exec(t.Context(), `INSERT INTO usage (tenant_id, day, shard) SELECT $1, $2, shard FROM generate_series(0, 15) shard
+				ON CONFLICT DO NOTHING`, d.TenantID, outlet.UsageDay(now))
+			check(t, err)
+			errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `SELECT FROM usage WHERE tenant_id = $1 FOR UPDATE`, d.TenantID)
+				return err
+			}, func(ctx context.Context) error {
+				_, err := s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{o}, now, now)
+				return err
+			}, func(ctx context.Context) error { return del.run(ctx, s, d) })
+			wantNoErrors(t, errs, "the completion", "the delete")
+			if o.Attempt.ID == "" {
+				t.Errorf("the attempt was not recorded before the delete")
+			}
+			wantGone(t, s, d)
+		})
+	}
+	t.Run("deleting the tenant while a later day's usage is held, then recording a function's attempt", func(t *testing.T) {
+		t.Parallel()
+		s, d, o := inFlight(t, outlet.TargetFunction)
+		now := o.Attempt.StartedAt.Add(time.Second)
+		// The delete deletes the day's usage rows, then waits for the
+		// next day's.
+		_, err := s.pool.Exec(t.Context(), `INSERT INTO usage (tenant_id, day, shard) SELECT $1, $2, shard FROM generate_series(0, 15) shard
+			ON CONFLICT DO NOTHING`, d.TenantID, outlet.UsageDay(now))
+		check(t, err)
+		_, err = s.pool.Exec(t.Context(), `INSERT INTO usage (tenant_id, day, shard) VALUES ($1, $2, 0)`, d.TenantID, outlet.UsageDay(now)+1)
+		check(t, err)
+		errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `SELECT FROM usage WHERE tenant_id = $1 AND day = $2 FOR UPDATE`, d.TenantID, outlet.UsageDay(now)+1)
+			return err
+		}, func(ctx context.Context) error { return s.DeleteTenant(ctx, d.TenantID) }, func(ctx context.Context) error {
+			_, err := s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{o}, now, now)
+			return err
+		})
+		wantNoErrors(t, errs, "the delete", "the completion")
+		if o.Attempt.ID != "" {
+			t.Errorf("attempt %s was recorded for a delivery deleted before it", o.Attempt.ID)
+		}
+		wantGone(t, s, d)
+	})
+}
+
+// A completion holds a batch's endpoints before it updates their deliveries,
+// even when it has no failing streak to move: otherwise it locks them in
+// the order of its batch while a delete of the endpoint locks them in the
+// order it reads them, and each can hold one the other waits for. Forced: a
+// delivery between the two of the batch is held until the completion is
+// seen waiting.
+func TestADeleteAndASuccessfulCompletionOfTheSameDeliveriesDontDeadlock(t *testing.T) {
+	t.Parallel()
+	s, d, o := inFlight(t, outlet.TargetEndpoint)
+	ctx, now := t.Context(), o.Attempt.StartedAt
+	ds := []*outlet.Delivery{d}
+	for range 2 {
+		res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
+			Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
+				Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
+			LeaseOwner: "node-a", LeaseUntil: now.Add(time.Minute),
+		}}, now)
+		check(t, err)
+		check(t, res[0].Err)
+		ds = append(ds, res[0].Claims[0].Delivery)
+	}
+	// The delete reads them in the order they were made; the batch lists
+	// the last first.
+	var outcomes []*outlet.AttemptOutcome
+	for _, d := range []*outlet.Delivery{ds[2], ds[0]} {
+		c := *o
+		c.DeliveryID, c.Attempt = d.ID, &outlet.Attempt{Trigger: outlet.TriggerScheduled, URL: o.Attempt.URL, StartedAt: now,
+			Succeeded: true, StatusCode: 200}
+		outcomes = append(outcomes, &c)
+	}
+	errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT FROM deliveries WHERE seq = $1 FOR UPDATE`, mustSeq(t, s, ds[1].ID))
+		return err
+	}, func(ctx context.Context) error { return s.DeleteEndpoint(ctx, d.TenantID, d.Target.ID) }, func(ctx context.Context) error {
+		_, err := s.CompleteAttempts(ctx, outcomes, now.Add(time.Second), now.Add(-time.Hour))
+		return err
+	})
+	wantNoErrors(t, errs, "the delete", "the completion")
+	for _, d := range ds {
+		wantGone(t, s, d)
+	}
+}
+
+// failing makes o the outcome of a failed attempt, to try again in an hour,
+// and returns when it is recorded: a second after it started.
+func failing(o *outlet.AttemptOutcome) time.Time {
+	now := o.Attempt.StartedAt.Add(time.Second)
+	o.Status, o.NextAttemptAt = outlet.StatusPending, now.Add(time.Hour)
+	o.Attempt.Succeeded, o.Attempt.StatusCode, o.Attempt.ResponseBody = false, 500, "down"
+	return now
+}
+
+// wantNoErrors checks that none of the steps named failed.
+func wantNoErrors(t *testing.T, errs []error, names ...string) {
+	t.Helper()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("%s failed: %v (code %s)", names[i], err, outlet.ErrorCode(err))
+		}
+	}
+}
