@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +141,91 @@ func TestADeleteAndASuccessfulCompletionOfTheSameDeliveriesDontDeadlock(t *testi
 	wantNoErrors(t, errs, "the delete", "the completion")
 	for _, d := range ds {
 		wantGone(t, s, d)
+	}
+}
+
+// Two nodes recording failed attempts to the same two endpoints, listed in
+// opposite orders, lock the endpoints in one order, so neither waits for
+// the other while holding what it needs, and each endpoint is disabled
+// once. Forced: an update of the endpoint that sorts last is held while the
+// first node reaches it and the second is seen waiting.
+func TestCompletionsOfTheSameEndpointsDontDeadlock(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, freshSchema(t))
+	ctx, now := t.Context(), time.Now()
+	check(t, s.CreateTenant(ctx, &outlet.Tenant{ID: "acme", Metadata: map[string]string{}, CreatedAt: now, UpdatedAt: now}))
+	var eps []string
+	for range 2 {
+		ep := &outlet.Endpoint{ID: outlet.NewID(outlet.PrefixEndpoint), TenantID: "acme", URL: "https://hooks.example.com/outlet",
+			EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, Secret: outlet.NewEndpointSecret(),
+			CreatedAt: now, UpdatedAt: now}
+		check(t, s.CreateEndpoint(ctx, ep))
+		eps = append(eps, ep.ID)
+	}
+	slices.Sort(eps)
+	// Each node claims an event's deliveries, one to each endpoint, and
+	// lists their failures last endpoint first (node-a) or first endpoint
+	// first (node-b).
+	batches := map[string][]*outlet.AttemptOutcome{}
+	for _, node := range []string{"node-a", "node-b"} {
+		res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
+			Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
+				Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
+			LeaseOwner: node, LeaseUntil: now.Add(time.Minute),
+		}}, now)
+		check(t, err)
+		check(t, res[0].Err)
+		for _, c := range res[0].Claims {
+			o := &outlet.AttemptOutcome{TenantID: "acme", DeliveryID: c.Delivery.ID, EndpointID: c.Delivery.Target.ID, Owner: node,
+				Status: outlet.StatusPending, NextAttemptAt: now.Add(time.Hour),
+				Attempt: &outlet.Attempt{Trigger: outlet.TriggerScheduled, URL: c.Endpoint.URL, StartedAt: now, StatusCode: 500}}
+			batches[node] = append(batches[node], o)
+		}
+		slices.SortFunc(batches[node], func(a, b *outlet.AttemptOutcome) int {
+			if node == "node-a" {
+				a, b = b, a
+			}
+			return strings.Compare(a.EndpointID, b.EndpointID)
+		})
+	}
+	for node, b := range batches {
+		if len(b) != 2 {
+			t.Fatalf("%s claimed %d deliveries; want 2", node, len(b))
+		}
+	}
+	// A cutoff that disables both endpoints: whichever node moves an
+	// endpoint's streak first disables it and says so, once.
+	later := now.Add(time.Second)
+	var disabledA, disabledB []string
+	complete := func(node string, disabled *[]string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			var err error
+			*disabled, err = s.CompleteAttempts(ctx, batches[node], later, later)
+			return err
+		}
+	}
+	errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := endpoint(ctx, tx, "acme", eps[1], "FOR NO KEY UPDATE")
+		return err
+	}, complete("node-a", &disabledA), complete("node-b", &disabledB))
+	wantNoErrors(t, errs, "node-a's completion", "node-b's completion")
+	for node, b := range batches {
+		for _, o := range b {
+			if o.Attempt.ID == "" {
+				t.Errorf("%s's attempt of delivery %s was not recorded", node, o.DeliveryID)
+			}
+		}
+	}
+	if got := slices.Sorted(slices.Values(slices.Concat(disabledA, disabledB))); !slices.Equal(got, eps) {
+		t.Errorf("the completions disabled %v (node-a) and %v (node-b); want %v once", disabledA, disabledB, eps)
+	}
+	for _, id := range eps {
+		ep, err := s.Endpoint(ctx, "acme", id)
+		check(t, err)
+		if ep.FailingSince == nil || !ep.FailingSince.Equal(now.Truncate(time.Millisecond)) || !ep.Disabled {
+			t.Errorf("endpoint %s is failing since %v, disabled %v; want since %v, disabled", id, ep.FailingSince, ep.Disabled,
+				now.Truncate(time.Millisecond))
+		}
 	}
 }
 
