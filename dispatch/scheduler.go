@@ -311,10 +311,11 @@ func parkable(c *outlet.Claim) bool {
 	return d.Target.Type == outlet.TargetEndpoint && d.Attempts == 0 && !d.Ordered
 }
 
-// park notes that a publish has stored deliveries of the endpoint
-// unclaimed for lack of room, and asks for a pull if it has room by now.
-// It is told once they are stored, not before: a pull that ran in between
-// found none of them and may have forgotten the endpoint, idle by then.
+// park notes that deliveries of the endpoint wait in the store unclaimed
+// for lack of room (a publish left them there, or claims past the queue
+// were given back), and asks for a pull if it has room by now. It is told
+// once they are stored, not before: a pull that ran in between found none
+// of them and may have forgotten the endpoint, idle by then.
 func (s *scheduler) park(key targetKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
