@@ -395,6 +395,18 @@ func (s *Store) completeAttempts(ctx context.Context, q batchSender, outcomes []
 		}
 		rounds[i] = append(rounds[i], completion{o, seq})
 	}
+	// completeQuery updates a round's deliveries in the order it lists them
+	// (by their keys, one after another: see the plan in
+	// TestHotQueriesUseIndexesAndReadOnlyThePartitionsTheyNeed), so each
+	// round lists them in the order of their seqs, as deleteDeliveries locks
+	// them. In the batch's order, a completion and a delete of their
+	// function, or of an endpoint the batch doesn't hold (an outcome of an
+	// attempt not sent names none), could each hold a delivery the other
+	// waited for, and Postgres undid one as a deadlock. The first round holds
+	// every delivery of the batch, so the later ones take no new locks.
+	for _, round := range rounds {
+		slices.SortFunc(round, func(a, b completion) int { return cmp.Compare(a.seq, b.seq) })
+	}
 	// One round trip and one implicit transaction, which locks rows in the
 	// order that deletes and publishes do: a tenant, then its endpoints, then
 	// their deliveries. Recording the rounds first, a completion held
@@ -647,13 +659,20 @@ func (s *Store) QueueStats(ctx context.Context) (outlet.QueueStats, error) {
 // honour one), so this deletes them, in a statement of its own after the
 // deliveries'. A completion records an attempt in the statement that updates
 // its delivery (completeQuery), and holds the delivery until it commits: the
-// first statement waits for it, and the second, which sees what committed
-// before it began, finds the attempt, where one statement, whose snapshot is
-// older than that commit, would leave it behind. A completion that comes
+// deliveries' statements wait for it, and the attempts', which sees what
+// committed before it began, finds the attempt, where one statement, whose
+// snapshot is older than that commit, would leave it behind. A completion that comes
 // after waits for this transaction and then finds no delivery to update, so
 // it records no attempt. Only the attempts' partitions from the oldest
 // delivery's day on are looked at.
 func deleteDeliveries(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
+	// Locked first in the order of their seqs, the order in which a
+	// completion updates them (see completeAttempts); the DELETE alone locks
+	// them in the order its plan reads them, which for a bitmap scan is
+	// where their rows happen to lie.
+	if _, err := tx.Exec(ctx, `SELECT FROM deliveries WHERE `+where+` ORDER BY seq FOR UPDATE`, args...); err != nil {
+		return err
+	}
 	rows, err := tx.Query(ctx, `DELETE FROM deliveries WHERE `+where+` RETURNING seq`, args...)
 	if err != nil {
 		return err

@@ -247,3 +247,62 @@ func wantNoErrors(t *testing.T, errs []error, names ...string) {
 		}
 	}
 }
+
+// A completion updates its deliveries in the order of their seqs, whatever
+// the order of its batch, and a delete locks the deliveries it deletes in
+// that order too: for a function's deliveries, and for outcomes that name no
+// endpoint (an attempt not sent), no endpoint is held first to keep the two
+// apart, and locking in two orders, each can hold a delivery the other
+// waits for. Forced: a delivery between the two of the batch is held until
+// the delete has taken the first and the completion is seen waiting.
+func TestADeleteAndACompletionLockTheDeliveriesInOneOrder(t *testing.T) {
+	t.Parallel()
+	targets := []struct {
+		name   string
+		target outlet.TargetType
+		delete func(ctx context.Context, s *Store, d *outlet.Delivery) error
+	}{
+		{"a function", outlet.TargetFunction, func(ctx context.Context, s *Store, d *outlet.Delivery) error {
+			return s.DeleteFunction(ctx, d.TenantID, d.Target.ID)
+		}},
+		{"an endpoint, with outcomes naming none", outlet.TargetEndpoint, func(ctx context.Context, s *Store, d *outlet.Delivery) error {
+			return s.DeleteEndpoint(ctx, d.TenantID, d.Target.ID)
+		}},
+	}
+	for _, tc := range targets {
+		t.Run("deleting "+tc.name+" while completing two of its deliveries, the later listed first", func(t *testing.T) {
+			t.Parallel()
+			s, d, o := inFlight(t, tc.target)
+			ctx, now := t.Context(), o.Attempt.StartedAt
+			ds := []*outlet.Delivery{d}
+			for range 2 {
+				res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
+					Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
+						Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
+					LeaseOwner: "node-a", LeaseUntil: now.Add(time.Minute),
+				}}, now)
+				check(t, err)
+				check(t, res[0].Err)
+				ds = append(ds, res[0].Claims[0].Delivery)
+			}
+			var outcomes []*outlet.AttemptOutcome
+			for _, d := range []*outlet.Delivery{ds[2], ds[0]} {
+				c := *o
+				c.EndpointID, c.DeliveryID = "", d.ID
+				c.Attempt = &outlet.Attempt{Trigger: outlet.TriggerScheduled, URL: o.Attempt.URL, StartedAt: now, Succeeded: true, StatusCode: 200}
+				outcomes = append(outcomes, &c)
+			}
+			errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `SELECT FROM deliveries WHERE seq = $1 FOR UPDATE`, mustSeq(t, s, ds[1].ID))
+				return err
+			}, func(ctx context.Context) error { return tc.delete(ctx, s, d) }, func(ctx context.Context) error {
+				_, err := s.CompleteAttempts(ctx, outcomes, now.Add(time.Second), now.Add(-time.Hour))
+				return err
+			})
+			wantNoErrors(t, errs, "the delete", "the completion")
+			for _, d := range ds {
+				wantGone(t, s, d)
+			}
+		})
+	}
+}
