@@ -100,7 +100,20 @@ func inFlight(t *testing.T, target outlet.TargetType) (*Store, *outlet.Delivery,
 		v.Seal()
 		check(t, s.DeployFunction(ctx, v, now))
 	}
-	res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
+	d := publishClaimed(t, s, now)
+	o := &outlet.AttemptOutcome{TenantID: "acme", DeliveryID: d.ID, Owner: "node-a", Status: outlet.StatusSucceeded,
+		Attempt: &outlet.Attempt{Trigger: outlet.TriggerScheduled, StartedAt: now, Succeeded: true, StatusCode: 200, ResponseBody: "ok"}}
+	if ep != nil {
+		o.EndpointID, o.Attempt.URL = ep.ID, ep.URL
+	}
+	return s, d, o
+}
+
+// publishClaimed publishes an event of tenant acme at now, making one
+// delivery claimed by node-a, and returns the delivery.
+func publishClaimed(t *testing.T, s *Store, now time.Time) *outlet.Delivery {
+	t.Helper()
+	res, err := s.PublishEvents(t.Context(), []*outlet.PublishRequest{{
 		Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
 			Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
 		LeaseOwner: "node-a", LeaseUntil: now.Add(time.Minute),
@@ -110,13 +123,7 @@ func inFlight(t *testing.T, target outlet.TargetType) (*Store, *outlet.Delivery,
 	if len(res[0].Claims) != 1 {
 		t.Fatalf("the publish claimed %d deliveries; want 1", len(res[0].Claims))
 	}
-	d := res[0].Claims[0].Delivery
-	o := &outlet.AttemptOutcome{TenantID: "acme", DeliveryID: d.ID, Owner: "node-a", Status: outlet.StatusSucceeded,
-		Attempt: &outlet.Attempt{Trigger: outlet.TriggerScheduled, StartedAt: now, Succeeded: true, StatusCode: 200, ResponseBody: "ok"}}
-	if ep != nil {
-		o.EndpointID, o.Attempt.URL = ep.ID, ep.URL
-	}
-	return s, d, o
+	return res[0].Claims[0].Delivery
 }
 
 // whileHeld runs first in a transaction, then each of steps in a goroutine

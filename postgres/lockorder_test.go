@@ -101,49 +101,6 @@ func TestADeleteAndACompletionDontDeadlock(t *testing.T) {
 	})
 }
 
-// A completion holds a batch's endpoints before it updates their deliveries,
-// even when it has no failing streak to move: otherwise it locks them in
-// the order of its batch while a delete of the endpoint locks them in the
-// order it reads them, and each can hold one the other waits for. Forced: a
-// delivery between the two of the batch is held until the completion is
-// seen waiting.
-func TestADeleteAndASuccessfulCompletionOfTheSameDeliveriesDontDeadlock(t *testing.T) {
-	t.Parallel()
-	s, d, o := inFlight(t, outlet.TargetEndpoint)
-	ctx, now := t.Context(), o.Attempt.StartedAt
-	ds := []*outlet.Delivery{d}
-	for range 2 {
-		res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
-			Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
-				Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
-			LeaseOwner: "node-a", LeaseUntil: now.Add(time.Minute),
-		}}, now)
-		check(t, err)
-		check(t, res[0].Err)
-		ds = append(ds, res[0].Claims[0].Delivery)
-	}
-	// The delete reads them in the order they were made; the batch lists
-	// the last first.
-	var outcomes []*outlet.AttemptOutcome
-	for _, d := range []*outlet.Delivery{ds[2], ds[0]} {
-		c := *o
-		c.DeliveryID, c.Attempt = d.ID, &outlet.Attempt{Trigger: outlet.TriggerScheduled, URL: o.Attempt.URL, StartedAt: now,
-			Succeeded: true, StatusCode: 200}
-		outcomes = append(outcomes, &c)
-	}
-	errs := whileHeld(t, s, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `SELECT FROM deliveries WHERE seq = $1 FOR UPDATE`, mustSeq(t, s, ds[1].ID))
-		return err
-	}, func(ctx context.Context) error { return s.DeleteEndpoint(ctx, d.TenantID, d.Target.ID) }, func(ctx context.Context) error {
-		_, err := s.CompleteAttempts(ctx, outcomes, now.Add(time.Second), now.Add(-time.Hour))
-		return err
-	})
-	wantNoErrors(t, errs, "the delete", "the completion")
-	for _, d := range ds {
-		wantGone(t, s, d)
-	}
-}
-
 // Two nodes recording failed attempts to the same two endpoints, listed in
 // opposite orders, lock the endpoints in one order, so neither waits for
 // the other while holding what it needs, and each endpoint is disabled
@@ -248,47 +205,50 @@ func wantNoErrors(t *testing.T, errs []error, names ...string) {
 	}
 }
 
-// A completion updates its deliveries in the order of their seqs, whatever
-// the order of its batch, and a delete locks the deliveries it deletes in
-// that order too: for a function's deliveries, and for outcomes that name no
-// endpoint (an attempt not sent), no endpoint is held first to keep the two
-// apart, and locking in two orders, each can hold a delivery the other
-// waits for. Forced: a delivery between the two of the batch is held until
-// the delete has taken the first and the completion is seen waiting.
+// A delete and a completion of several deliveries of the same target lock
+// those deliveries in one order, whatever the order of the batch:
+//
+//   - for an endpoint the outcomes name, the completion holds the endpoint
+//     before its deliveries, even with no failing streak to move, as the
+//     delete does;
+//   - for a function's deliveries, and for outcomes that name no endpoint
+//     (an attempt not sent), no endpoint is held first to keep the two
+//     apart: the completion updates its deliveries in the order of their
+//     seqs, and the delete locks them in that order too.
+//
+// Otherwise each can hold a delivery the other waits for. Forced: a
+// delivery between the two of the batch is held until the delete has taken
+// the first and the completion is seen waiting.
 func TestADeleteAndACompletionLockTheDeliveriesInOneOrder(t *testing.T) {
 	t.Parallel()
+	deleteEndpoint := func(ctx context.Context, s *Store, d *outlet.Delivery) error {
+		return s.DeleteEndpoint(ctx, d.TenantID, d.Target.ID)
+	}
 	targets := []struct {
-		name   string
-		target outlet.TargetType
-		delete func(ctx context.Context, s *Store, d *outlet.Delivery) error
+		name     string
+		target   outlet.TargetType
+		delete   func(ctx context.Context, s *Store, d *outlet.Delivery) error
+		nameless bool // the outcomes name no endpoint
 	}{
+		{"an endpoint", outlet.TargetEndpoint, deleteEndpoint, false},
 		{"a function", outlet.TargetFunction, func(ctx context.Context, s *Store, d *outlet.Delivery) error {
 			return s.DeleteFunction(ctx, d.TenantID, d.Target.ID)
-		}},
-		{"an endpoint, with outcomes naming none", outlet.TargetEndpoint, func(ctx context.Context, s *Store, d *outlet.Delivery) error {
-			return s.DeleteEndpoint(ctx, d.TenantID, d.Target.ID)
-		}},
+		}, false},
+		{"an endpoint, with outcomes naming none", outlet.TargetEndpoint, deleteEndpoint, true},
 	}
 	for _, tc := range targets {
 		t.Run("deleting "+tc.name+" while completing two of its deliveries, the later listed first", func(t *testing.T) {
 			t.Parallel()
 			s, d, o := inFlight(t, tc.target)
-			ctx, now := t.Context(), o.Attempt.StartedAt
-			ds := []*outlet.Delivery{d}
-			for range 2 {
-				res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
-					Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
-						Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
-					LeaseOwner: "node-a", LeaseUntil: now.Add(time.Minute),
-				}}, now)
-				check(t, err)
-				check(t, res[0].Err)
-				ds = append(ds, res[0].Claims[0].Delivery)
-			}
+			now := o.Attempt.StartedAt
+			ds := []*outlet.Delivery{d, publishClaimed(t, s, now), publishClaimed(t, s, now)}
 			var outcomes []*outlet.AttemptOutcome
 			for _, d := range []*outlet.Delivery{ds[2], ds[0]} {
 				c := *o
-				c.EndpointID, c.DeliveryID = "", d.ID
+				c.DeliveryID = d.ID
+				if tc.nameless {
+					c.EndpointID = ""
+				}
 				c.Attempt = &outlet.Attempt{Trigger: outlet.TriggerScheduled, URL: o.Attempt.URL, StartedAt: now, Succeeded: true, StatusCode: 200}
 				outcomes = append(outcomes, &c)
 			}

@@ -119,15 +119,8 @@ func failedOnDay0(t *testing.T) (*Store, *outlet.Endpoint, *outlet.Delivery) {
 		EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, Secret: outlet.NewEndpointSecret(),
 		CreatedAt: day0, UpdatedAt: day0}
 	check(t, s.CreateEndpoint(ctx, ep))
-	res, err := s.PublishEvents(ctx, []*outlet.PublishRequest{{
-		Event: &outlet.Event{ID: outlet.NewID(outlet.PrefixEvent), TenantID: "acme", Type: "invoice.paid", Data: []byte(`{}`),
-			Timestamp: now, CreatedAt: now, PayloadHash: outlet.ContentHash("invoice.paid", []byte(`{}`))},
-		LeaseOwner: "node-a", LeaseUntil: now.Add(time.Minute),
-	}}, now)
-	check(t, err)
-	check(t, res[0].Err)
-	d := res[0].Claims[0].Delivery
-	_, err = s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{{TenantID: "acme", DeliveryID: d.ID, EndpointID: ep.ID, Owner: "node-a",
+	d := publishClaimed(t, s, now)
+	_, err := s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{{TenantID: "acme", DeliveryID: d.ID, EndpointID: ep.ID, Owner: "node-a",
 		Status: outlet.StatusFailed, Attempt: &outlet.Attempt{Trigger: outlet.TriggerScheduled, URL: ep.URL, StartedAt: now.Add(time.Second),
 			StatusCode: 500, ResponseBody: "down"}}}, now.Add(2*time.Second), now.Add(-time.Hour))
 	check(t, err)
