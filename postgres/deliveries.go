@@ -415,8 +415,7 @@ func (s *Store) completeAttempts(ctx context.Context, q batchSender, outcomes []
 	// its failing streak), a usage row of the tenant, or another delivery of
 	// the endpoint, which the delete and the batch lock in different orders.
 	// Postgres undid one of the two as a deadlock: an operator's delete
-	// failed, or the batch's outcomes were lost and their attempts sent
-	// again. So the batch holds the tenants first; then moves each endpoint's
+	// failed, or the batch had to be recorded again. So the batch holds the tenants first; then moves each endpoint's
 	// failing streak, in the order of their ids, as nodes completing attempts
 	// to the same endpoints do, so that they can't deadlock each other; then
 	// holds the endpoints whose streak had nothing to move (a success of a
@@ -661,10 +660,10 @@ func (s *Store) QueueStats(ctx context.Context) (outlet.QueueStats, error) {
 // its delivery (completeQuery), and holds the delivery until it commits: the
 // deliveries' statements wait for it, and the attempts', which sees what
 // committed before it began, finds the attempt, where one statement, whose
-// snapshot is older than that commit, would leave it behind. A completion that comes
-// after waits for this transaction and then finds no delivery to update, so
-// it records no attempt. Only the attempts' partitions from the oldest
-// delivery's day on are looked at.
+// snapshot is older than that commit, would leave it behind. A completion
+// that comes after waits for this transaction and then finds no delivery to
+// update, so it records no attempt. Only the attempts' partitions from the
+// oldest delivery's day on are looked at.
 func deleteDeliveries(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
 	// Locked first in the order of their seqs, the order in which a
 	// completion updates them (see completeAttempts); the DELETE alone locks
