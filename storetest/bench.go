@@ -99,10 +99,7 @@ func benchComplete(b *testing.B, open func(b *testing.B) outlet.Store) {
 			for i := 0; i < b.N; i += batch {
 				var outs []*outlet.AttemptOutcome
 				for _, c := range claims[i:min(i+batch, b.N)] {
-					outs = append(outs, &outlet.AttemptOutcome{TenantID: "t", DeliveryID: c.Delivery.ID, EndpointID: ep.ID,
-						Status: outlet.StatusSucceeded, Attempt: &outlet.Attempt{ID: outlet.NewID(outlet.PrefixAttempt), Trigger: "scheduled",
-							URL: ep.URL, StartedAt: now, DurationMs: 1, Succeeded: true, StatusCode: 200,
-							ResponseHeaders: map[string]string{"content-length": "0"}}})
+					outs = append(outs, benchSuccess(c, ep, now))
 				}
 				if _, err := s.CompleteAttempts(context.Background(), outs, now, now.Add(-time.Hour)); err != nil {
 					b.Fatal(err)
@@ -130,9 +127,7 @@ func benchClaimParked(b *testing.B, open func(b *testing.B) outlet.Store) {
 				var outs []*outlet.AttemptOutcome
 				for _, r := range res {
 					for _, c := range r.Claims {
-						outs = append(outs, &outlet.AttemptOutcome{TenantID: "t", DeliveryID: c.Delivery.ID, EndpointID: ep.ID,
-							Status: outlet.StatusSucceeded, Attempt: &outlet.Attempt{Trigger: "scheduled", URL: ep.URL,
-								StartedAt: now, DurationMs: 1, Succeeded: true, StatusCode: 200}})
+						outs = append(outs, benchSuccess(c, ep, now))
 					}
 				}
 				if _, err := s.CompleteAttempts(context.Background(), outs, now, now.Add(-time.Hour)); err != nil {
@@ -162,6 +157,14 @@ func benchClaimParked(b *testing.B, open func(b *testing.B) outlet.Store) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 		})
 	}
+}
+
+// benchSuccess is the outcome of a successful attempt of c at now.
+func benchSuccess(c *outlet.Claim, ep *outlet.Endpoint, now time.Time) *outlet.AttemptOutcome {
+	return &outlet.AttemptOutcome{TenantID: "t", DeliveryID: c.Delivery.ID, EndpointID: ep.ID,
+		Status: outlet.StatusSucceeded, Attempt: &outlet.Attempt{ID: outlet.NewID(outlet.PrefixAttempt), Trigger: "scheduled",
+			URL: ep.URL, StartedAt: now, DurationMs: 1, Succeeded: true, StatusCode: 200,
+			ResponseHeaders: map[string]string{"content-length": "0"}}}
 }
 
 func benchData() []byte { return []byte(`{"pad":"` + strings.Repeat("x", 1000) + `"}`) }
