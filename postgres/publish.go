@@ -151,24 +151,32 @@ func (s *Store) publishTx(calls []*publishCall) error {
 
 func (s *Store) publishOnce(ctx context.Context, calls []*publishCall) error {
 	p := newPublishBatch(s, calls)
-	// The transaction begins in the first round trip, with the work.
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// Released in a transaction that failed, the connection is closed
+	// rather than pooled (pgxpool keeps only idle ones).
+	defer conn.Release()
+	// Two round trips in all: the transaction begins in the first, with
+	// the events, and commits in the second, with their deliveries. A
+	// statement that fails makes the server skip the rest of its batch, the
+	// COMMIT included, and the transaction is rolled back here.
 	b := &pgx.Batch{}
-	b.BeginTx(pgx.TxOptions{})
+	b.Queue("BEGIN")
 	p.queueEvents(b)
-	br := s.pool.SendBatch(ctx, b)
-	tx := br.Tx()
-	err := p.readEvents(br)
+	br := conn.SendBatch(ctx, b)
+	err = p.readEvents(br)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = p.insertDeliveries(ctx, tx)
+		err = p.insertDeliveries(ctx, conn)
 	}
-	if err != nil {
-		tx.Rollback(ctx)
-		return err
+	if err != nil && conn.Conn().PgConn().TxStatus() != 'I' {
+		conn.Exec(ctx, "ROLLBACK")
 	}
-	return tx.Commit(ctx)
+	return err
 }
 
 // publishBatch is the work of one publish transaction.
@@ -364,9 +372,9 @@ func (p *publishBatch) readEvents(br pgx.BatchResults) error {
 }
 
 // insertDeliveries fans the inserted events out, inserts their deliveries,
-// answers the requests that were not inserted, and counts usage, in one
-// round trip, and fills in every request's result.
-func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
+// answers the requests that were not inserted, counts usage and commits, in
+// one round trip, and fills in every request's result.
+func (p *publishBatch) insertDeliveries(ctx context.Context, q batchSender) error {
 	var ds []*newDelivery
 	var replays []*publishRow
 	use := usage{}
@@ -417,10 +425,8 @@ func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
 		ev := r.req.Event
 		b.Queue(replayQuery, ev.TenantID, ev.ID, nullString(ev.IdempotencyKey), skewSlack)
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	br := tx.SendBatch(ctx, b)
+	b.Queue("COMMIT")
+	br := q.SendBatch(ctx, b)
 	defer br.Close()
 
 	if len(use) > 0 {
@@ -449,6 +455,13 @@ func (p *publishBatch) insertDeliveries(ctx context.Context, tx pgx.Tx) error {
 			return err
 		}
 		*r.res = replay(r.req.Event, found, counts)
+	}
+	// COMMIT answers ROLLBACK when the transaction had failed; it can't
+	// have here, where every statement before it succeeded.
+	if tag, err := br.Exec(); err != nil {
+		return err
+	} else if tag.String() != "COMMIT" {
+		return fmt.Errorf("publish transaction ended with %s, not COMMIT", tag)
 	}
 	if err := br.Close(); err != nil {
 		return err
