@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,12 +75,19 @@ func load(store string, frames int, deliver bool, rate, n, concurrency int) erro
 	if deliver {
 		received.Add(n)
 	}
+	var mu sync.Mutex
+	latencies := make([]time.Duration, 0, n)
 	rl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	go http.Serve(rl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		b, _ := io.ReadAll(r.Body)
+		if sent, err := strconv.ParseInt(string(bytes.TrimRight(b[:min(len(b), 20)], "x")), 10, 64); err == nil {
+			mu.Lock()
+			latencies = append(latencies, time.Since(time.Unix(0, sent)))
+			mu.Unlock()
+		}
 		w.WriteHeader(http.StatusOK)
 		received.Done()
 	}))
@@ -107,9 +115,11 @@ func load(store string, frames int, deliver bool, rate, n, concurrency int) erro
 	url := "http://" + strings.TrimSpace(addr) + "/"
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}
-	body := bytes.Repeat([]byte("x"), 1024)
 	var failed atomic.Int64
 	post := func() {
+		// The body starts with the time it was sent, for the receiver.
+		body := bytes.Repeat([]byte("x"), 1024)
+		copy(body, strconv.FormatInt(time.Now().UnixNano(), 10))
 		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
 		if err != nil {
 			failed.Add(1)
@@ -165,8 +175,14 @@ func load(store string, frames int, deliver bool, rate, n, concurrency int) erro
 	if strings.HasPrefix(store, "postgres://") {
 		store = "postgres"
 	}
-	fmt.Printf("store=%-8s deliver=%-5t rate=%-4d events=%d: %.1f s, %.0f events/s, relay CPU %.2f s = %.3f ms per event\n",
+	fmt.Printf("store=%-8s deliver=%-5t rate=%-4d events=%d: %.1f s, %.0f events/s, relay CPU %.2f s = %.3f ms per event",
 		store, deliver, rate, n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(n))
+	if len(latencies) > 0 {
+		slices.Sort(latencies)
+		at := func(p int) float64 { return float64(latencies[len(latencies)*p/100].Microseconds()) / 1000 }
+		fmt.Printf(", sent→received p50 %.1f ms p99 %.1f ms", at(50), at(99))
+	}
+	fmt.Println()
 	return nil
 }
 
