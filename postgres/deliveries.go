@@ -665,11 +665,14 @@ func (s *Store) QueueStats(ctx context.Context) (outlet.QueueStats, error) {
 // update, so it records no attempt. Only the attempts' partitions from the
 // oldest delivery's day on are looked at.
 func deleteDeliveries(ctx context.Context, tx pgx.Tx, where string, args ...any) error {
-	// Locked first in the order of their seqs, the order in which a
-	// completion updates them (see completeAttempts); the DELETE alone locks
-	// them in the order its plan reads them, which for a bitmap scan is
-	// where their rows happen to lie.
-	if _, err := tx.Exec(ctx, `SELECT FROM deliveries WHERE `+where+` ORDER BY seq FOR UPDATE`, args...); err != nil {
+	// The pending ones are locked first in the order of their seqs, the
+	// order in which a completion updates them (see completeAttempts); the
+	// DELETE alone locks them in the order its plan reads them, which for a
+	// bitmap scan is where their rows happen to lie. Finished ones are left
+	// to the DELETE: what changes a finished delivery (a retry) holds no
+	// lock this transaction waits for, and locking a long history twice
+	// would write each of its rows twice.
+	if _, err := tx.Exec(ctx, `SELECT FROM deliveries WHERE `+where+` AND status = 'pending' ORDER BY seq FOR UPDATE`, args...); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `DELETE FROM deliveries WHERE `+where+` RETURNING seq`, args...)

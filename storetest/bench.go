@@ -25,6 +25,7 @@ func Bench(b *testing.B, open func(b *testing.B) outlet.Store) {
 	b.Run("PublishEventsConcurrently", func(b *testing.B) { benchPublishConcurrently(b, open) })
 	b.Run("CompleteAttempts", func(b *testing.B) { benchComplete(b, open) })
 	b.Run("ClaimParked", func(b *testing.B) { benchClaimParked(b, open) })
+	b.Run("DeleteEndpoint", func(b *testing.B) { benchDeleteEndpoint(b, open) })
 }
 
 // benchPublish measures one call of publishes with one matching endpoint
@@ -119,21 +120,7 @@ func benchClaimParked(b *testing.B, open func(b *testing.B) outlet.Store) {
 			s, ep := benchStore(b, open)
 			data := benchData()
 			now := time.Now()
-			for done := 0; done < history; done += 256 {
-				res, err := s.PublishEvents(context.Background(), benchRequests(256, data, now), now)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var outs []*outlet.AttemptOutcome
-				for _, r := range res {
-					for _, c := range r.Claims {
-						outs = append(outs, benchSuccess(c, ep, now))
-					}
-				}
-				if _, err := s.CompleteAttempts(context.Background(), outs, now, now.Add(-time.Hour)); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchHistory(b, s, ep, history, data, now)
 			const pull = 100
 			b.ResetTimer()
 			for i := 0; i < b.N; i += pull {
@@ -156,6 +143,54 @@ func benchClaimParked(b *testing.B, open func(b *testing.B) outlet.Store) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 		})
+	}
+}
+
+// benchDeleteEndpoint measures deleting an endpoint with a history of
+// finished deliveries, which go with it.
+func benchDeleteEndpoint(b *testing.B, open func(b *testing.B) outlet.Store) {
+	const history = 5000
+	s, ep := benchStore(b, open)
+	data := benchData()
+	now := time.Now()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		if ep == nil {
+			ep = &outlet.Endpoint{ID: outlet.NewID(outlet.PrefixEndpoint), TenantID: "t", URL: "https://example.com/hook",
+				EventTypes: []string{}, Headers: map[string]string{}, Metadata: map[string]string{}, Secret: outlet.NewEndpointSecret(),
+				CreatedAt: now, UpdatedAt: now}
+			if err := s.CreateEndpoint(context.Background(), ep); err != nil {
+				b.Fatal(err)
+			}
+		}
+		benchHistory(b, s, ep, history, data, now)
+		b.StartTimer()
+		if err := s.DeleteEndpoint(context.Background(), "t", ep.ID); err != nil {
+			b.Fatal(err)
+		}
+		ep = nil
+	}
+	b.ReportMetric(float64(b.N*history)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// benchHistory publishes n events to tenant t, whose one endpoint is ep, and
+// records each delivery's success.
+func benchHistory(b *testing.B, s outlet.Store, ep *outlet.Endpoint, n int, data []byte, now time.Time) {
+	for done := 0; done < n; done += 256 {
+		res, err := s.PublishEvents(context.Background(), benchRequests(min(256, n-done), data, now), now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var outs []*outlet.AttemptOutcome
+		for _, r := range res {
+			for _, c := range r.Claims {
+				outs = append(outs, benchSuccess(c, ep, now))
+			}
+		}
+		if _, err := s.CompleteAttempts(context.Background(), outs, now, now.Add(-time.Hour)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
