@@ -122,6 +122,14 @@ type AttemptOutcome struct {
 	Owner string
 }
 
+// Urgent reports whether o should be recorded at once rather than wait a
+// little to share a commit with others: the next delivery of an ordered
+// endpoint stays in the store until this one's is recorded, and a failure
+// may disable its endpoint or be due again soon. Successes are the many that
+// can wait; the cost of a crash meanwhile is an attempt made again, as for
+// any outcome not yet recorded.
+func (o *AttemptOutcome) Urgent() bool { return o.Ordered || o.Attempt == nil || !o.Attempt.Succeeded }
+
 // DeliveryFilter selects deliveries to list.
 type DeliveryFilter struct {
 	Page

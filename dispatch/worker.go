@@ -187,11 +187,8 @@ type outcome struct {
 // outcome not yet recorded.
 const completeLinger = 20 * time.Millisecond
 
-// urgent is an outcome to record at once: the next delivery of an ordered
-// endpoint stays in the store until this one's is recorded, and a failure
-// may disable its endpoint or be due again soon. Successes are the many
-// that can wait.
-func (o outcome) urgent() bool { return o.Ordered || o.Attempt == nil || !o.Attempt.Succeeded }
+// urgent is an outcome to record at once (see outlet.AttemptOutcome.Urgent).
+func (o outcome) urgent() bool { return o.AttemptOutcome.Urgent() }
 
 func (d *Dispatcher) record(o *outlet.AttemptOutcome, c *outlet.Claim, exhausted bool) {
 	if o.Status != outlet.StatusPending {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,7 +254,11 @@ const (
 
 func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {
 	var disabled []string
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	run := s.lazyTx
+	if slices.ContainsFunc(outcomes, (*outlet.AttemptOutcome).Urgent) {
+		run = s.tx
+	}
+	err := run(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		upd, err := s.stmt(ctx, tx, completeDeliveryQuery)
 		if err != nil {
 			return err

@@ -36,7 +36,9 @@ var migrations embed.FS
 // write transaction goes through one writer, which runs all the transactions
 // that queued while it was committing inside one SQLite transaction, each in
 // its own savepoint, and commits them together: one fsync for many callers,
-// and a caller whose work fails is rolled back alone.
+// and a caller whose work fails is rolled back alone. A write nobody waits
+// for (successful attempts' outcomes) lingers for a write somebody does,
+// and shares its commit.
 type Store struct {
 	w      *sql.DB // one connection, used by the writer alone
 	r      *sql.DB // readers see the last commit and never block the writer
@@ -53,7 +55,12 @@ type write struct {
 	ctx  context.Context
 	fn   func(context.Context, *sql.Tx) error
 	done chan error
+	lazy bool // may wait up to lazyLinger for a write that can't
 }
+
+// lazyLinger is the longest a lazy write waits for company. Under moderate
+// load a publish comes sooner, and the two share one commit and its fsync.
+const lazyLinger = 20 * time.Millisecond
 
 var _ outlet.Store = (*Store)(nil)
 
@@ -108,8 +115,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		errors.Join(r.Close(), w.Close(), lock.Close())
 		return nil, fmt.Errorf("release claims of a previous run: %w", err)
 	}
-	s.writes = groupcommit.New(1024, s.commit)
+	s.writes = s.writer(lazyLinger)
 	return s, nil
+}
+
+// writer starts the batcher that runs the store's writes, holding a batch of
+// lazy writes open for up to linger.
+func (s *Store) writer(linger time.Duration) *groupcommit.Batcher[*write] {
+	return groupcommit.NewLingering(1024, linger, func(w *write) bool { return !w.lazy }, s.commit)
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -176,7 +189,16 @@ func (s *Store) Ping(ctx context.Context) error {
 // cancelled mid-way makes SQLite roll back the whole shared transaction, and
 // with it the work of every other caller in the batch.
 func (s *Store) tx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
-	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.write(&write{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// lazyTx is tx for a write that nobody waits on: it may wait a little for a
+// write that somebody does, and share its commit.
+func (s *Store) lazyTx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	return s.write(&write{ctx: ctx, fn: fn, done: make(chan error, 1), lazy: true})
+}
+
+func (s *Store) write(w *write) error {
 	if !s.writes.Add(w) {
 		return outlet.Errorf(outlet.EUNAVAILABLE, "the database is closed")
 	}

@@ -5,6 +5,7 @@ package groupcommit
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,9 +21,10 @@ type Batcher[T any] struct {
 	mu     sync.RWMutex
 	closed bool
 
-	linger time.Duration
-	urgent func(T) bool
-	kick   chan struct{} // ends a linger early
+	linger    time.Duration
+	urgent    func(T) bool
+	kick      chan struct{} // ends a linger early
+	lingering atomic.Bool   // a batch is being held open: Add may kick
 }
 
 // New starts a batcher.
@@ -53,41 +55,49 @@ func (b *Batcher[T]) run() {
 		timer.Stop()
 	}
 	for first := range b.in {
-		batch = b.gather(append(batch[:0], first))
-		if timer != nil && len(batch) < b.max && !b.anyUrgent(batch) {
-			b.sleep(timer)
-			batch = b.gather(batch)
+		batch, _ = b.gather(append(batch[:0], first))
+		if timer != nil {
+			batch = b.hold(batch, timer)
 		}
 		b.flush(batch)
 		clear(batch)
 	}
 }
 
-// gather adds to batch the items queued now, up to max, without waiting.
-func (b *Batcher[T]) gather(batch []T) []T {
+// gather adds to batch the items queued now, up to max, without waiting. It
+// reports false if the batcher has stopped.
+func (b *Batcher[T]) gather(batch []T) ([]T, bool) {
 	for len(batch) < b.max {
 		select {
 		case item, ok := <-b.in:
 			if !ok {
-				return batch
+				return batch, false
 			}
 			batch = append(batch, item)
 		default:
-			return batch
+			return batch, true
 		}
 	}
-	return batch
+	return batch, true
 }
 
-// sleep lingers until the linger runs out or flushing can't wait. It
-// doesn't take items as they come: Add wakes it only for an urgent item, a
-// queue half full, or the end.
-//
-// A kick left over from an urgent item flushed already ends the next
-// linger at once: one small batch, rather than a stop kept waiting.
-func (b *Batcher[T]) sleep(timer *time.Timer) {
-	if len(b.in) >= b.max/2 {
-		return
+// hold keeps batch open until the linger runs out or flushing can't wait:
+// an urgent item joins, the batch fills, or the batcher stops. It doesn't
+// take items as they come: while it holds, Add wakes it only for an urgent
+// item, a queue half full, or the end.
+func (b *Batcher[T]) hold(batch []T, timer *time.Timer) []T {
+	// A kick sent while no batch was held is stale: its item was flushed
+	// already, or is in the queue, which is read below.
+	select {
+	case <-b.kick:
+	default:
+	}
+	b.lingering.Store(true)
+	defer b.lingering.Store(false)
+	// Items added before lingering was set kicked nobody.
+	batch, open := b.gather(batch)
+	if !open || len(batch) >= b.max || b.anyUrgent(batch) {
+		return batch
 	}
 	timer.Reset(b.linger)
 	select {
@@ -95,6 +105,8 @@ func (b *Batcher[T]) sleep(timer *time.Timer) {
 	case <-b.kick:
 		timer.Stop()
 	}
+	batch, _ = b.gather(batch)
+	return batch
 }
 
 func (b *Batcher[T]) anyUrgent(batch []T) bool {
@@ -121,7 +133,7 @@ func (b *Batcher[T]) Add(item T) bool {
 // maybeKick ends a lingering batch early when item or a filling queue says
 // it can't wait.
 func (b *Batcher[T]) maybeKick(item T) {
-	if b.kick != nil && (b.urgent(item) || len(b.in) >= b.max/2) {
+	if b.kick != nil && b.lingering.Load() && (b.urgent(item) || len(b.in) >= b.max/2) {
 		select {
 		case b.kick <- struct{}{}:
 		default:

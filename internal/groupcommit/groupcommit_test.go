@@ -144,3 +144,26 @@ func TestALingeringBatcherFlushesWhenItsLingerRunsOut(t *testing.T) {
 		t.Fatal("a lone item was never flushed")
 	}
 }
+
+func TestALingeringItemWaitsForTheNextUrgentOneEvenAfterAnUrgentOneWasFlushed(t *testing.T) {
+	t.Parallel()
+	flushed := make(chan []int, 10)
+	b := NewLingering(100, time.Hour, func(i int) bool { return i < 0 }, func(batch []int) {
+		flushed <- append([]int(nil), batch...)
+	})
+	defer b.Stop()
+	b.Add(-1) // urgent: flushed at once, and kicks nobody afterwards
+	if got := <-flushed; len(got) != 1 || got[0] != -1 {
+		t.Fatalf("first batch %v; want [-1]", got)
+	}
+	b.Add(1)
+	select {
+	case got := <-flushed:
+		t.Fatalf("the item that can wait was flushed alone (%v): a kick left over from the urgent one ended its linger", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.Add(-2)
+	if got := <-flushed; len(got) != 2 || got[0] != 1 || got[1] != -2 {
+		t.Errorf("second batch %v; want [1 -2]: the waiting item shares the urgent one's flush", got)
+	}
+}
