@@ -252,10 +252,17 @@ const (
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
+// lazyOutcomes is the size from which a batch of outcomes is committed at
+// once, without waiting for a publish to share its commit.
+const lazyOutcomes = 64
+
 func (s *Store) CompleteAttempts(ctx context.Context, outcomes []*outlet.AttemptOutcome, now, disableBefore time.Time) ([]string, error) {
 	var disabled []string
+	// A few successes wait for company (see lazyTx); a batch with an
+	// outcome that can't wait, or big enough to be worth its own commit
+	// (outcomes are arriving fast: publishes, if any, are too), doesn't.
 	run := s.lazyTx
-	if slices.ContainsFunc(outcomes, (*outlet.AttemptOutcome).Urgent) {
+	if len(outcomes) >= lazyOutcomes || slices.ContainsFunc(outcomes, (*outlet.AttemptOutcome).Urgent) {
 		run = s.tx
 	}
 	err := run(ctx, func(ctx context.Context, tx *sql.Tx) error {

@@ -10,8 +10,8 @@ import (
 
 // TestASuccessIsRecordedWithTheNextPublishAndAFailureAtOnce: an outcome
 // nobody waits on shares the commit of the next write somebody does, rather
-// than paying for a commit of its own; one that can't wait is committed at
-// once.
+// than paying for a commit of its own; one that can't wait, or a batch big
+// enough to be worth its own commit, is committed at once.
 func TestASuccessIsRecordedWithTheNextPublishAndAFailureAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -53,10 +53,10 @@ func TestASuccessIsRecordedWithTheNextPublishAndAFailureAtOnce(t *testing.T) {
 		}
 		return o
 	}
-	complete := func(o *outlet.AttemptOutcome) <-chan error {
+	complete := func(os ...*outlet.AttemptOutcome) <-chan error {
 		done := make(chan error, 1)
 		go func() {
-			_, err := s.CompleteAttempts(ctx, []*outlet.AttemptOutcome{o}, now, now.Add(-time.Hour))
+			_, err := s.CompleteAttempts(ctx, os, now, now.Add(-time.Hour))
 			done <- err
 		}()
 		return done
@@ -78,6 +78,19 @@ func TestASuccessIsRecordedWithTheNextPublishAndAFailureAtOnce(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("a failed attempt's outcome waited for company")
+	}
+
+	var many []*outlet.AttemptOutcome
+	for range lazyOutcomes {
+		many = append(many, outcome(publish(), true))
+	}
+	select {
+	case err := <-complete(many...):
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("a batch of %d successes waited for company", len(many))
 	}
 
 	succeeded := publish()
