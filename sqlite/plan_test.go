@@ -17,11 +17,7 @@ import (
 func TestHotStatementsReadOnlyWhatTheyNeed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "outlet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openStore(t)
 
 	statements := []struct {
 		name, sql string
@@ -85,4 +81,16 @@ func TestHotStatementsReadOnlyWhatTheyNeed(t *testing.T) {
 		}
 	}
 	plans("with a long history and statistics")
+}
+
+// openStore opens a store on a fresh database file, closed when the test
+// ends.
+func openStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "outlet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
