@@ -141,13 +141,27 @@ func (b *bundle) stored(tenant string, n int) []string {
 
 func (b *bundle) deliveriesOf(tenant, eventID string) []string {
 	b.t.Helper()
-	ds, _, err := b.store.ListDeliveries(b.ctx, tenant, outlet.DeliveryFilter{Page: outlet.Page{Limit: outlet.MaxPageLimit}, EventID: eventID})
-	check(b.t, err)
 	var ids []string
-	for _, d := range ds {
+	for _, d := range b.list(tenant, outlet.DeliveryFilter{EventID: eventID}) {
 		ids = append(ids, d.ID)
 	}
 	return ids
+}
+
+// list reads every delivery of the tenant the filter matches, page by page.
+func (b *bundle) list(tenant string, f outlet.DeliveryFilter) []*outlet.Delivery {
+	b.t.Helper()
+	f.Page = outlet.Page{Limit: outlet.MaxPageLimit}
+	var all []*outlet.Delivery
+	for {
+		ds, next, err := b.store.ListDeliveries(b.ctx, tenant, f)
+		check(b.t, err)
+		all = append(all, ds...)
+		if next == "" {
+			return all
+		}
+		f.Cursor = next
+	}
 }
 
 func (b *bundle) delivery(tenant, id string) *outlet.Delivery {
@@ -178,12 +192,18 @@ func (b *bundle) claimAs(owner string) []string {
 	return ids
 }
 
-// waitStatus waits until every delivery has the status.
+// waitStatus waits until every delivery has the status. It reads the
+// tenant's deliveries a page at a time, not one lookup an id, so waiting
+// on a flood of them costs a few queries a poll.
 func (b *bundle) waitStatus(tenant string, status outlet.DeliveryStatus, ids ...string) {
 	b.t.Helper()
 	waitUntil(b.t, "deliveries to be "+string(status), func() bool {
+		have := map[string]outlet.DeliveryStatus{}
+		for _, d := range b.list(tenant, outlet.DeliveryFilter{}) {
+			have[d.ID] = d.Status
+		}
 		for _, id := range ids {
-			if b.delivery(tenant, id).Status != status {
+			if have[id] != status {
 				return false
 			}
 		}
@@ -191,15 +211,20 @@ func (b *bundle) waitStatus(tenant string, status outlet.DeliveryStatus, ids ...
 	})
 }
 
-// waitUntil polls cond until it holds, failing the test after ten seconds.
+// waitUntil polls cond until it holds, failing the test after thirty
+// seconds: a bound on a hang, not on speed, loose enough for a loaded CI
+// machine running the race detector. It polls often at first and less as
+// it goes on, so a long wait leaves the machine to what it waits for.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
 
