@@ -19,6 +19,7 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/client"
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 func TestTenants(t *testing.T) {
@@ -289,7 +290,7 @@ func TestPublishDeliverRetryRecover(t *testing.T) {
 	}
 
 	var failed *outlet.Delivery
-	eventually(t, "both deliveries have finished", func() bool {
+	testwait.Until(t, "both deliveries have finished", func() bool {
 		page, err := b.admin.Deliveries.List(ctx, "acme", client.DeliveryFilter{EventID: pub.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -335,7 +336,7 @@ func TestPublishDeliverRetryRecover(t *testing.T) {
 	if retried.ID != failed.ID || retried.Status != outlet.StatusPending {
 		t.Errorf("retry answered %+v; want the delivery pending again", retried)
 	}
-	eventually(t, "the retry has been attempted", func() bool {
+	testwait.Until(t, "the retry has been attempted", func() bool {
 		d, err := b.admin.Deliveries.Get(ctx, "acme", failed.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -351,7 +352,7 @@ func TestPublishDeliverRetryRecover(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Errorf("recover answered %d, %v; want 1 failed delivery re-sent", n, err)
 	}
-	eventually(t, "the recovered delivery has been attempted", func() bool {
+	testwait.Until(t, "the recovered delivery has been attempted", func() bool {
 		d, err := b.admin.Deliveries.Get(ctx, "acme", failed.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/client"
@@ -107,16 +106,4 @@ func (r *recorder) last() *http.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reqs[len(r.reqs)-1]
-}
-
-// eventually waits up to 10s for cond to hold.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

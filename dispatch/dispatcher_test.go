@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 func TestShutdownLetsAttemptsInFlightFinishAndGivesBackWhatWasQueued(t *testing.T) {
@@ -25,7 +26,7 @@ func TestShutdownLetsAttemptsInFlightFinishAndGivesBackWhatWasQueued(t *testing.
 	go func() { done <- b.shutdown(b.d) }()
 	// Once the workers are told to stop, the one worker takes nothing more
 	// after the attempt it is making.
-	waitUntil(t, "shutdown to stop the workers", func() bool {
+	testwait.Until(t, "shutdown to stop the workers", func() bool {
 		select {
 		case <-b.d.stopWorkers:
 			return true
@@ -155,7 +156,7 @@ func TestAnOpeningCircuitSendsQueuedClaimsBackDueWhenItHalfOpens(t *testing.T) {
 	halfOpen := b.clock.Now().Add(cooldown)
 	g.release(503)
 
-	waitUntil(t, "the queued deliveries to go back to the store", func() bool {
+	testwait.Until(t, "the queued deliveries to go back to the store", func() bool {
 		for _, id := range queued {
 			if b.delivery("acme", id).InFlight {
 				return false
@@ -177,7 +178,7 @@ func TestAnOpeningCircuitSendsQueuedClaimsBackDueWhenItHalfOpens(t *testing.T) {
 	}
 	// Its outcome and the queued ones' return are recorded by different
 	// batchers, in either order.
-	waitUntil(t, "the failed attempt to be recorded", func() bool { return b.delivery("acme", first).Attempts == 1 })
+	testwait.Until(t, "the failed attempt to be recorded", func() bool { return b.delivery("acme", first).Attempts == 1 })
 	if d := b.delivery("acme", first); d.Status != outlet.StatusPending || d.Attempts != 1 {
 		t.Errorf("the failed attempt left its delivery %s after %d attempts; want pending after 1", d.Status, d.Attempts)
 	}
@@ -246,7 +247,7 @@ func TestDeliveriesParkedByAPublishStoredAfterAPullAreStillPulled(t *testing.T) 
 	b.store.publishing = func() {
 		once.Do(func() {
 			g.release(200)
-			waitUntil(t, "the endpoint to drain and be forgotten", func() bool {
+			testwait.Until(t, "the endpoint to drain and be forgotten", func() bool {
 				b.d.sched.mu.Lock()
 				defer b.d.sched.mu.Unlock()
 				return b.d.sched.targets[key] == nil
@@ -327,7 +328,7 @@ func TestThePollerStopsClaimingWhenMemoryIsFullAndResumesWhenRoomFrees(t *testin
 	b.d.nudge()
 
 	b.recv.wait(t, pollerRoom)
-	waitUntil(t, "the poller to stop claiming", b.d.starved.Load)
+	testwait.Until(t, "the poller to stop claiming", b.d.starved.Load)
 	inFlight := 0
 	for _, id := range ids {
 		if b.delivery("acme", id).InFlight {
@@ -384,7 +385,7 @@ func TestAManualRetryMakesOneMoreAttemptAtOnce(t *testing.T) {
 	if got.ID != id {
 		t.Fatalf("retry answered delivery %s; want %s", got.ID, id)
 	}
-	waitUntil(t, "the retried attempt to be recorded", func() bool { return len(b.attempts("acme", id)) == 2 })
+	testwait.Until(t, "the retried attempt to be recorded", func() bool { return len(b.attempts("acme", id)) == 2 })
 	if reqs := b.recv.requests(); len(reqs) != 2 || reqs[0] != reqs[1] {
 		t.Errorf("the receiver got %v; want the same webhook twice", reqs)
 	}
@@ -417,7 +418,7 @@ func TestAManualRetryClaimedJustAsTheLastOutcomeIsRecordedIsSent(t *testing.T) {
 	_, err := b.d.Retry(b.ctx, "acme", id)
 	check(t, err)
 	close(proceed)
-	waitUntil(t, "the retried attempt to be recorded", func() bool { return len(b.attempts("acme", id)) == 2 })
+	testwait.Until(t, "the retried attempt to be recorded", func() bool { return len(b.attempts("acme", id)) == 2 })
 }
 
 func TestRecoverSendsAnEndpointsFailedDeliveriesAgain(t *testing.T) {
@@ -453,7 +454,7 @@ func TestADeliveryToAFunctionRecordsItsRun(t *testing.T) {
 	b.tenant("acme")
 	b.function("acme", "on-paid")
 	id := b.publishOne("acme")
-	waitUntil(t, "the first attempt", func() bool { return b.delivery("acme", id).Attempts == 1 })
+	testwait.Until(t, "the first attempt", func() bool { return b.delivery("acme", id).Attempts == 1 })
 	b.clock.Advance(2 * time.Minute) // past the retry's due time, jitter and all
 	b.d.nudge()
 	b.waitStatus("acme", outlet.StatusSucceeded, id)
@@ -526,10 +527,10 @@ func TestFunctionsWaitingForTheSandboxDontHoldUpAnotherTenantsWebhooks(t *testin
 			fns[tenant] = append(fns[tenant], b.publishOne(tenant))
 		}
 	}
-	waitUntil(t, "both tenants' functions to be running", func() bool { return sandbox.started("fn-a") && sandbox.started("fn-b") })
+	testwait.Until(t, "both tenants' functions to be running", func() bool { return sandbox.started("fn-a") && sandbox.started("fn-b") })
 
 	webhook := b.publishOne("hooks")
-	waitUntil(t, "the other tenant's webhook to reach its receiver while the functions still run", func() bool { return b.recv.count() == 1 })
+	testwait.Until(t, "the other tenant's webhook to reach its receiver while the functions still run", func() bool { return b.recv.count() == 1 })
 	if n := sandbox.finished(); n != 0 {
 		t.Fatalf("%d function runs had finished; the test lets none finish before the webhook arrives", n)
 	}
@@ -557,7 +558,7 @@ func TestShutdownGivesBackFunctionDeliveriesRunningAndWaitingTheirTurn(t *testin
 	b.tenant("acme")
 	b.function("acme", "slow")
 	ids := []string{b.publishOne("acme"), b.publishOne("acme"), b.publishOne("acme")}
-	waitUntil(t, "a run to start", func() bool { return sandbox.started("acme") })
+	testwait.Until(t, "a run to start", func() bool { return sandbox.started("acme") })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // past the deadline at once: the run is cut short

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 	"github.com/outlethq/outlet/postgres"
 )
 
@@ -54,7 +55,7 @@ func TestTheLeaderAsksAPartitionedStoreForPartitionsEachRoundAndHourlyWithoutRet
 	d := New(ps, cfg)
 	d.Start()
 	t.Cleanup(func() { b.shutdown(d) })
-	waitUntil(t, "the leader to make partitions", func() bool {
+	testwait.Until(t, "the leader to make partitions", func() bool {
 		at, ok := ps.lastAsked()
 		return ok && at.Equal(b.clock.Now())
 	})
@@ -71,7 +72,7 @@ func TestRetentionDeletesEventsOlderThanItOnTheLeader(t *testing.T) {
 	check(t, err)
 	check(t, res[0].Err)
 	b.clock.Advance(time.Minute)
-	waitUntil(t, "the old event to be deleted", func() bool {
+	testwait.Until(t, "the old event to be deleted", func() bool {
 		_, err := b.store.Event(b.ctx, "acme", ev.ID)
 		return outlet.ErrorCode(err) == outlet.ENOTFOUND
 	})
@@ -118,7 +119,7 @@ func TestWithoutRetentionTheLeaderMakesPostgresPartitionsAheadAndDropsNothing(t 
 		check(t, d.Shutdown(ctx))
 	}
 	t.Cleanup(shutdown)
-	waitUntil(t, "the leader to make today's and tomorrow's partitions", func() bool {
+	testwait.Until(t, "the leader to make today's and tomorrow's partitions", func() bool {
 		for _, name := range ahead {
 			if !pg.exists(t, name) {
 				return false

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // notes is a Notifier that writes down what it is told.
@@ -62,13 +63,13 @@ func TestACircuitsOpeningAndClosingAreToldOnceEach(t *testing.T) {
 	b.recv.wait(t, 1)
 	g.release(503)
 	opened := fmt.Sprintf("opened acme/%s after 2 failures, probe at 12:00:10", ep.ID)
-	waitUntil(t, "the opening to be told", func() bool { return len(n.all()) > 0 })
+	testwait.Until(t, "the opening to be told", func() bool { return len(n.all()) > 0 })
 
 	// The probe fails: the circuit stays open, and nothing new is told.
 	b.clock.Advance(10 * time.Second)
 	b.d.Wake()
-	waitUntil(t, "the failed probe to be recorded", func() bool { return b.delivery("acme", third).Attempts == 1 })
-	waitUntil(t, "the scheduler to hear of the failed probe", func() bool {
+	testwait.Until(t, "the failed probe to be recorded", func() bool { return b.delivery("acme", third).Attempts == 1 })
+	testwait.Until(t, "the scheduler to hear of the failed probe", func() bool {
 		b.d.sched.mu.Lock()
 		defer b.d.sched.mu.Unlock()
 		tf := b.d.sched.targets[targetKey{"acme", outlet.Target{Type: outlet.TargetEndpoint, ID: ep.ID}}]
@@ -77,7 +78,7 @@ func TestACircuitsOpeningAndClosingAreToldOnceEach(t *testing.T) {
 	// The next probe, when the retries fall due, succeeds.
 	b.clock.Advance(2 * time.Hour)
 	b.d.Wake()
-	waitUntil(t, "the closing to be told", func() bool { return len(n.all()) > 1 })
+	testwait.Until(t, "the closing to be told", func() bool { return len(n.all()) > 1 })
 	check(t, b.shutdown(b.d))
 	if got, want := n.all(), []string{opened, "closed acme/" + ep.ID}; !slices.Equal(got, want) {
 		t.Errorf("the notifier was told %q; want %q", got, want)
@@ -101,7 +102,7 @@ func TestADeliveryThatFailsItsLastScheduledAttemptIsToldOnce(t *testing.T) {
 	b.recv.hold(1).release(500)
 	_, err := b.d.Retry(b.ctx, "acme", id)
 	check(t, err)
-	waitUntil(t, "the retry to be recorded", func() bool { return len(b.attempts("acme", id)) == 2 })
+	testwait.Until(t, "the retry to be recorded", func() bool { return len(b.attempts("acme", id)) == 2 })
 	check(t, b.shutdown(b.d)) // every outcome recorded, and told
 	if got, want := n.all(), []string{"exhausted " + id + " after 1 attempts, the last answered 500"}; !slices.Equal(got, want) {
 		t.Errorf("the notifier was told %q; want %q", got, want)
@@ -121,12 +122,12 @@ func TestAnEndpointDisabledByAnAttemptIsTold(t *testing.T) {
 	ep := b.endpoint("acme")
 	b.recv.hold(1).release(503)
 	id := b.publishOne("acme")
-	waitUntil(t, "the first attempt to be recorded", func() bool { return b.delivery("acme", id).Attempts == 1 })
+	testwait.Until(t, "the first attempt to be recorded", func() bool { return b.delivery("acme", id).Attempts == 1 })
 
 	b.recv.hold(1).release(503)
 	b.clock.Advance(2 * time.Hour)
 	b.d.Wake()
-	waitUntil(t, "the second attempt to be recorded", func() bool { return b.delivery("acme", id).Attempts == 2 })
+	testwait.Until(t, "the second attempt to be recorded", func() bool { return b.delivery("acme", id).Attempts == 2 })
 	check(t, b.shutdown(b.d))
 	if got, want := n.all(), []string{"disabled acme/" + ep.ID + " at 14:00:00"}; !slices.Equal(got, want) {
 		t.Errorf("the notifier was told %q; want %q", got, want)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/outlethq/outlet"
 	"github.com/outlethq/outlet/internal/netguard"
+	"github.com/outlethq/outlet/internal/testwait"
 	"github.com/outlethq/outlet/sqlite"
 )
 
@@ -197,7 +198,7 @@ func (b *bundle) claimAs(owner string) []string {
 // on a flood of them costs a few queries a poll.
 func (b *bundle) waitStatus(tenant string, status outlet.DeliveryStatus, ids ...string) {
 	b.t.Helper()
-	waitUntil(b.t, "deliveries to be "+string(status), func() bool {
+	testwait.Until(b.t, "deliveries to be "+string(status), func() bool {
 		have := map[string]outlet.DeliveryStatus{}
 		for _, d := range b.list(tenant, outlet.DeliveryFilter{}) {
 			have[d.ID] = d.Status
@@ -209,23 +210,6 @@ func (b *bundle) waitStatus(tenant string, status outlet.DeliveryStatus, ids ...
 		}
 		return true
 	})
-}
-
-// waitUntil polls cond until it holds, failing the test after thirty
-// seconds: a bound on a hang, not on speed, loose enough for a loaded CI
-// machine running the race detector. It polls often at first and less as
-// it goes on, so a long wait leaves the machine to what it waits for.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	pause := time.Millisecond
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(pause)
-		pause = min(2*pause, 50*time.Millisecond)
-	}
 }
 
 func check(t *testing.T, err error) {
@@ -314,7 +298,7 @@ func (s *watchedStore) RenewClaims(ctx context.Context, owner string, ids []stri
 // waitRenewedPast waits until a renewal has set leases to end after t.
 func (b *bundle) waitRenewedPast(t time.Time) {
 	b.t.Helper()
-	waitUntil(b.t, "a lease renewal past "+t.String(), func() bool {
+	testwait.Until(b.t, "a lease renewal past "+t.String(), func() bool {
 		b.store.mu.Lock()
 		defer b.store.mu.Unlock()
 		return b.store.renewed.After(t)
@@ -405,5 +389,5 @@ func (r *receiver) requests() []string {
 // wait waits until the receiver has had n requests.
 func (r *receiver) wait(t *testing.T, n int) {
 	t.Helper()
-	waitUntil(t, "the receiver to get requests", func() bool { return r.count() >= n })
+	testwait.Until(t, "the receiver to get requests", func() bool { return r.count() >= n })
 }

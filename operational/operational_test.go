@@ -20,6 +20,7 @@ import (
 	"github.com/outlethq/outlet/internal/netguard"
 	"github.com/outlethq/outlet/internal/schema"
 	"github.com/outlethq/outlet/internal/secrets"
+	"github.com/outlethq/outlet/internal/testwait"
 	"github.com/outlethq/outlet/operational"
 	"github.com/outlethq/outlet/sandbox"
 	"github.com/outlethq/outlet/sqlite"
@@ -164,7 +165,7 @@ func (b *bundle) events(tenant, typ string) []*outlet.Event {
 // one in flight.
 func (b *bundle) settled(tenant string) {
 	b.t.Helper()
-	waitUntil(b.t, tenant+"'s operational deliveries to finish", func() bool {
+	testwait.Until(b.t, tenant+"'s operational deliveries to finish", func() bool {
 		ds, _, err := b.store.ListDeliveries(b.ctx, tenant, outlet.DeliveryFilter{Page: outlet.Page{Limit: outlet.MaxPageLimit}})
 		b.check(err)
 		for _, d := range ds {
@@ -224,7 +225,7 @@ func (r *receiver) count() int {
 // checked against the endpoint's secret and the catalog.
 func (r *receiver) webhooks(t *testing.T, ep *outlet.Endpoint, n int) []received {
 	t.Helper()
-	waitUntil(t, "webhooks to reach "+ep.ID, func() bool { return r.count() >= n })
+	testwait.Until(t, "webhooks to reach "+ep.ID, func() bool { return r.count() >= n })
 	wh, err := standardwebhooks.NewWebhook(ep.Secret)
 	check(t, err)
 	r.mu.Lock()
@@ -264,18 +265,6 @@ func types(ws []received) []string {
 		out = append(out, w.Type)
 	}
 	return out
-}
-
-// waitUntil polls cond until it holds, failing the test after ten seconds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func check(t *testing.T, err error) {
@@ -372,7 +361,7 @@ func TestNodesOpeningTheirCircuitsForAnEndpointRaiseOneEvent(t *testing.T) {
 	// Each node sends what was published through it, and each opens its circuit.
 	a := b.publish(b.nodes[0], "acme")[0]
 	c := b.publish(second, "acme")[0]
-	waitUntil(t, "both nodes' attempts", func() bool {
+	testwait.Until(t, "both nodes' attempts", func() bool {
 		return b.delivery("acme", a).Attempts == 1 && b.delivery("acme", c).Attempts == 1
 	})
 	b.stopAll()
@@ -404,12 +393,12 @@ func TestADeliveryThatExhaustsItsScheduleIsRaisedOnceWithItsIDs(t *testing.T) {
 		ex.EventType != "invoice.paid" || ex.Target != dl.Target || ex.URL != ep.URL || ex.Attempts != 1 || ex.LastAttempt.StatusCode != 503 {
 		t.Errorf("the operator got %s %+v; want delivery.exhausted of %s", got[0].Type, ex, id)
 	}
-	waitUntil(t, "the operator's failing endpoint to be tried", func() bool { return deaf.count() == 1 })
+	testwait.Until(t, "the operator's failing endpoint to be tried", func() bool { return deaf.count() == 1 })
 
 	// One more attempt, asked for and failed, is not the schedule running out again.
 	_, err := b.d().Retry(b.ctx, "acme", id)
 	check(t, err)
-	waitUntil(t, "the retry", func() bool { return b.delivery("acme", id).Attempts == 2 })
+	testwait.Until(t, "the retry", func() bool { return b.delivery("acme", id).Attempts == 2 })
 	b.stopAll()
 	if evs := b.events(outlet.OperatorTenant, ""); len(evs) != 1 {
 		t.Errorf("the operator's tenant has %d events; want the one delivery.exhausted", len(evs))
@@ -548,7 +537,7 @@ func TestNothingIsStoredThatNoEndpointSubscribesTo(t *testing.T) {
 	ep := b.endpoint("acme", failing) // every type: not Outlet's own
 	failing.status.Store(503)
 	id := b.publish(b.nodes[0], "acme")[0]
-	waitUntil(t, "the attempt", func() bool { return b.delivery("acme", id).Attempts == 1 })
+	testwait.Until(t, "the attempt", func() bool { return b.delivery("acme", id).Attempts == 1 })
 	b.stopAll()
 	if evs := b.events("acme", ""); len(evs) != 1 {
 		t.Errorf("acme has %d events; want only the one published", len(evs))
@@ -575,7 +564,7 @@ func TestATenantsFunctionSubscribedToOperationalEventsGetsThem(t *testing.T) {
 	b.check(b.store.DeployFunction(b.ctx, v, b.now()))
 	failing.status.Store(503)
 	b.publish(b.nodes[0], "acme")
-	waitUntil(t, "circuit_opened in acme", func() bool { return len(b.events("acme", outlet.EventEndpointCircuitOpened)) == 1 })
+	testwait.Until(t, "circuit_opened in acme", func() bool { return len(b.events("acme", outlet.EventEndpointCircuitOpened)) == 1 })
 	ev := b.events("acme", outlet.EventEndpointCircuitOpened)[0]
 	ds, _, err := b.store.ListDeliveries(b.ctx, "acme", outlet.DeliveryFilter{Page: outlet.Page{Limit: 10}, EventID: ev.ID})
 	b.check(err)

@@ -1,13 +1,13 @@
 package postgres
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // nodes opens two stores on one fresh schema, as two nodes would.
@@ -72,7 +72,7 @@ func TestTheListenerConnectsAgainWhenItsConnectionDrops(t *testing.T) {
 	terminate(t, "outlet waker "+b.schema)
 	// Nobody listened for a moment, so it looks once it is back.
 	wantWake(t, wake, "a wake-up once the listener is back")
-	waitFor(t, "the listener to listen again", func() bool { return isListening(t, b) })
+	testwait.Until(t, "the listener to listen again", func() bool { return isListening(t, b) })
 	publishOne(t, a, "")
 	wantWake(t, wake, "a wake-up by a publish after the listener came back")
 }
@@ -115,7 +115,7 @@ func TestALeaderThatLosesItsConnectionLosesTheLead(t *testing.T) {
 	a, b := nodes(t)
 	wantLead(t, a, true, "the first to ask")
 	terminate(t, "outlet leader "+a.schema)
-	waitFor(t, "the other node to take the lead", func() bool {
+	testwait.Until(t, "the other node to take the lead", func() bool {
 		ok, err := b.Lead(t.Context())
 		check(t, err)
 		return ok
@@ -136,7 +136,7 @@ func TestNodesInOtherSchemasElectTheirOwnLeader(t *testing.T) {
 func listening(t *testing.T, s *Store) <-chan struct{} {
 	t.Helper()
 	wake := s.Wakeups()
-	waitFor(t, "the listener to listen", func() bool { return isListening(t, s) })
+	testwait.Until(t, "the listener to listen", func() bool { return isListening(t, s) })
 	return wake
 }
 
@@ -174,18 +174,5 @@ func wantLead(t *testing.T, s *Store, want bool, who string) {
 	check(t, err)
 	if got != want {
 		t.Errorf("%s: Lead = %v; want %v", who, got, want)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }

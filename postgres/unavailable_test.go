@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // Every call of the store, with arguments that reach the database.
@@ -185,7 +186,7 @@ func TestCallsFailAsUnavailableWhenTheDatabaseStopsAnsweringAndWorkWhenItIsBack(
 		}
 	})
 	p.resume()
-	waitFor(t, "the store to answer again", func() bool { return s.Ping(t.Context()) == nil })
+	testwait.Until(t, "the store to answer again", func() bool { return s.Ping(t.Context()) == nil })
 	if _, err := s.Delivery(t.Context(), "acme", d.ID); err != nil {
 		t.Errorf("Delivery once the database is back: %v", err)
 	}

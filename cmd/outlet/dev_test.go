@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // ctxShape is a function that returns what its ctx holds: each field's
@@ -44,7 +45,7 @@ func TestDevGivesTheFunctionTheCtxTheServerDoes(t *testing.T) {
 	var deliveries struct {
 		Data []struct{ ID, Status string } `json:"data"`
 	}
-	eventually(t, "the function's delivery succeeded", func() bool {
+	testwait.Until(t, "the function's delivery succeeded", func() bool {
 		s.mustJSON(t, &deliveries, "deliveries", "list", "--tenant", "acme", "--event-id", published.ID)
 		return len(deliveries.Data) == 1 && deliveries.Data[0].Status == string(outlet.StatusSucceeded)
 	})

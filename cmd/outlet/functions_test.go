@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // writeFiles writes files (path: content) under a new temporary directory and
@@ -147,11 +149,11 @@ func TestCLIDeployInvokeTestAndFollow(t *testing.T) {
 		_, err := s.outletWith(ctx, strings.NewReader(""), followed, "functions", "logs", "discount", "--tenant", "acme", "--follow")
 		done <- err
 	}()
-	eventually(t, "the first three invocations are followed", func() bool {
+	testwait.Until(t, "the first three invocations are followed", func() bool {
 		return strings.Count(followed.String(), "hook checkout.discount") == 3
 	})
 	s.must(t, "hooks", "invoke", "checkout.discount", "--tenant", "acme", "--input", `{"total": 50}`)
-	eventually(t, "the new invocation is followed", func() bool {
+	testwait.Until(t, "the new invocation is followed", func() bool {
 		return strings.Count(followed.String(), "hook checkout.discount") == 4
 	})
 	stop()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/outlethq/outlet"
+	"github.com/outlethq/outlet/internal/testwait"
 	"github.com/outlethq/outlet/outlettest"
 )
 
@@ -97,17 +98,6 @@ func equalPrefix(got, want []string) bool {
 	return true
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestCLIPublishToRetry(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -158,7 +148,7 @@ func TestCLIPublishToRetry(t *testing.T) {
 	var deliveries struct {
 		Data []struct{ ID, Status string } `json:"data"`
 	}
-	eventually(t, "the delivery has failed", func() bool {
+	testwait.Until(t, "the delivery has failed", func() bool {
 		s.mustJSON(t, &deliveries, "deliveries", "list", "--tenant", "acme", "--event-id", evt)
 		return len(deliveries.Data) == 1 && deliveries.Data[0].Status == string(outlet.StatusFailed)
 	})
@@ -184,7 +174,7 @@ func TestCLIPublishToRetry(t *testing.T) {
 			StatusCode int    `json:"status_code"`
 		} `json:"data"`
 	}
-	eventually(t, "the retry has been attempted", func() bool {
+	testwait.Until(t, "the retry has been attempted", func() bool {
 		s.mustJSON(t, &attempts, "deliveries", "attempts", dlv, "--tenant", "acme")
 		return len(attempts.Data) == 2
 	})
