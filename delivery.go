@@ -191,7 +191,9 @@ type DeliveryStore interface {
 	// finished makes the next of its endpoint due. Each endpoint's failing streak
 	// is updated, and an endpoint whose streak began before disableBefore and
 	// has just failed again is disabled. It returns the ids of the endpoints it
-	// disabled.
+	// disabled, and fills in the ID, DeliveryID and Number of each attempt it
+	// recorded; after an error those fields mean nothing (the stores may have
+	// filled them in for a transaction that was then undone).
 	CompleteAttempts(ctx context.Context, outcomes []*AttemptOutcome, now, disableBefore time.Time) ([]string, error)
 	// ReleaseClaims gives up owner's leases on the deliveries, unattempted,
 	// making them due at dueAt: now, or later to hold them back (an endpoint
