@@ -184,10 +184,18 @@ func optionalTenant(flag string) (string, bool) {
 // args accepts exactly the named positional arguments.
 func args(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != len(names) {
-			return fmt.Errorf("%s takes %s; usage: %s", cmd.CommandPath(), strings.Join(names, " "), cmd.UseLine())
+		if len(args) == len(names) {
+			return nil
 		}
-		return nil
+		takes := strings.Join(names, " ")
+		if len(names) == 0 {
+			takes = "no arguments, only flags"
+		}
+		given := "none"
+		if len(args) > 0 {
+			given = strings.Join(args, " ")
+		}
+		return fmt.Errorf("%s takes %s (given: %s); usage: %s", cmd.CommandPath(), takes, given, cmd.UseLine())
 	}
 }
 
