@@ -17,11 +17,16 @@ const Limit = 30 * time.Second
 // 50 ms at most), so a long wait leaves the machine to what it waits for.
 func Until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Limit)
+	until(t, Limit, what, cond)
+}
+
+func until(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %s in vain: %s", Limit, what)
+			t.Fatalf("waited %s in vain: %s", limit, what)
 		}
 		time.Sleep(pause)
 		pause = min(2*pause, 50*time.Millisecond)
