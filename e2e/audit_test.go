@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 type auditEntry struct {
@@ -99,7 +101,7 @@ func TestAuditEntriesPastTheirRetentionAreDeleted(t *testing.T) {
 	s := startServer(t, "--audit-retention", "1s")
 	s.tenant("acme")
 	// The node's log says it was retention that emptied the audit log.
-	waitFor(t, 20*time.Second, "retention to delete the entry", func() bool {
+	testwait.Within(t, 20*time.Second, "retention to delete the entry", func() bool {
 		entries, _ := s.auditLog(adminKey, "/v1/audit-log")
 		return len(entries) == 0 && strings.Contains(s.logs.String(), "deleted expired audit entries")
 	})

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // An answered batch is durable as a whole: every event it answered with an
@@ -175,7 +177,7 @@ func (l *batchLoad) record(k int, answer []byte) {
 // waitAnswered waits until n batches have been answered 200.
 func (l *batchLoad) waitAnswered(n int, timeout time.Duration) {
 	l.t.Helper()
-	waitFor(l.t, timeout, fmt.Sprintf("%d batches to be answered", n), func() bool {
+	testwait.Within(l.t, timeout, fmt.Sprintf("%d batches to be answered", n), func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return l.answered >= n

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 func TestNothingAcceptedIsLostWhenTheNodeIsKilled(t *testing.T) {
@@ -74,7 +76,7 @@ func TestTwoNodesOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
 
 	l := startLoad(t, tenant, events, 16, a.url, b.url)
 	l.waitAccepted(events/3, 20*time.Second)
-	waitFor(t, 10*time.Second, "both nodes to have delivered some events", func() bool {
+	testwait.Within(t, 10*time.Second, "both nodes to have delivered some events", func() bool {
 		return successfulAttempts(t, a) > 0 && successfulAttempts(t, b) > 0
 	})
 	t.Logf("before the kill: node a made %v successful attempts, node b %v", successfulAttempts(t, a), successfulAttempts(t, b))
@@ -82,7 +84,7 @@ func TestTwoNodesOnPostgresShareWorkAndSurviveAKill(t *testing.T) {
 	// lets both nodes pile up accepted events they hold but haven't sent:
 	// node b's must be taken over by node a once b's lease runs out.
 	rcv.pause()
-	waitFor(t, 5*time.Second, "accepted events to pile up unsent", func() bool {
+	testwait.Within(t, 5*time.Second, "accepted events to pile up unsent", func() bool {
 		accepted := l.acceptedIDs()
 		return len(accepted)-rcv.countOf(accepted) >= 100
 	})
@@ -122,7 +124,7 @@ func TestPostgresOutageAnswers503AndLosesNothing(t *testing.T) {
 	// A publish that began before the backends were terminated may still be
 	// finishing; from here on, nothing can reach the database.
 	settled := down.Add(300 * time.Millisecond)
-	waitFor(t, 5*time.Second, "/readyz to answer 503 while the database is unreachable", func() bool {
+	testwait.Within(t, 5*time.Second, "/readyz to answer 503 while the database is unreachable", func() bool {
 		return statusOf(t, s.url+"/readyz") == http.StatusServiceUnavailable
 	})
 	// Sampled for a fixed time, as the test must show that something does not
@@ -136,7 +138,7 @@ func TestPostgresOutageAnswers503AndLosesNothing(t *testing.T) {
 	}
 	up := time.Now()
 	restore()
-	waitFor(t, 20*time.Second, "publishes to be accepted again after the database came back", func() bool {
+	testwait.Within(t, 20*time.Second, "publishes to be accepted again after the database came back", func() bool {
 		return l.acceptedSince(up)
 	})
 	t.Logf("publishes were accepted again %s after the database came back", l.firstAcceptedSince(up).Sub(up).Round(time.Millisecond))
@@ -320,7 +322,7 @@ func (r *idReceiver) waitAll(t *testing.T, accepted map[string]bool, timeout tim
 // any.
 func checkAllSucceeded(t *testing.T, s *server, tenant string, accepted map[string]bool, timeout time.Duration) {
 	t.Helper()
-	waitFor(t, timeout, "no delivery to be pending", func() bool {
+	testwait.Within(t, timeout, "no delivery to be pending", func() bool {
 		return len(s.deliveries(tenant, "status=pending&limit=1")) == 0
 	})
 	byEvent := map[string][]delivery{}
@@ -475,7 +477,7 @@ func (l *load) post(base, key, body string) publishAnswer {
 // waitAccepted waits until n events have been answered 202.
 func (l *load) waitAccepted(n int, timeout time.Duration) {
 	l.t.Helper()
-	waitFor(l.t, timeout, fmt.Sprintf("%d events to be accepted", n), func() bool {
+	testwait.Within(l.t, timeout, fmt.Sprintf("%d events to be accepted", n), func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return len(l.accepted) >= n

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // These tests drive flow control through the real binary: per-endpoint
@@ -59,7 +61,7 @@ func TestAnOrderedEndpointGetsOneEventAtATimeInPublishOrder(t *testing.T) {
 	for i := range 20 {
 		published = append(published, s.publish(tenant, "order.updated", map[string]int{"n": i}))
 	}
-	waitFor(t, 20*time.Second, "all 20 ordered deliveries to succeed", func() bool {
+	testwait.Within(t, 20*time.Second, "all 20 ordered deliveries to succeed", func() bool {
 		return len(s.deliveries(tenant, "status=succeeded&limit=100")) == 20
 	})
 
@@ -105,14 +107,14 @@ func TestMaxInFlightCapsTheAttemptsOutToAnEndpointAtOnce(t *testing.T) {
 	for i := range 20 {
 		s.publish(tenant, "order.updated", map[string]int{"n": i})
 	}
-	waitFor(t, 10*time.Second, "both endpoints to have requests held", func() bool {
+	testwait.Within(t, 10*time.Second, "both endpoints to have requests held", func() bool {
 		return own.now() >= 2 && byDefault.now() >= 3
 	})
 	// A fixed wait, as the test must show that something does not happen: it
 	// leaves room for an attempt beyond a cap to arrive.
 	time.Sleep(100 * time.Millisecond)
 	release()
-	waitFor(t, 20*time.Second, "all 20 events at both endpoints", func() bool {
+	testwait.Within(t, 20*time.Second, "all 20 events at both endpoints", func() bool {
 		return ownN.Load() >= 20 && byDefaultN.Load() >= 20
 	})
 
@@ -142,7 +144,7 @@ func TestAnEndpointsRateLimitSpacesItsRequests(t *testing.T) {
 	for i := range 15 {
 		s.publish(tenant, "order.updated", map[string]int{"n": i})
 	}
-	waitFor(t, 20*time.Second, "15 requests", func() bool {
+	testwait.Within(t, 20*time.Second, "15 requests", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(at) >= 15
@@ -193,7 +195,7 @@ func TestTheCircuitBreakerSparesADeadEndpointAndClosesWhenItRecovers(t *testing.
 	}
 
 	healthy.waitCount(events, 15*time.Second)
-	waitFor(t, 5*time.Second, "the dead endpoint's circuit to open", func() bool {
+	testwait.Within(t, 5*time.Second, "the dead endpoint's circuit to open", func() bool {
 		m := s.metrics()
 		return metric(m, "outlet_endpoint_circuits_open") == 1 &&
 			metric(m, `outlet_deliveries_deferred_total{reason="circuit_open"}`) > 0
@@ -225,10 +227,10 @@ func TestTheCircuitBreakerSparesADeadEndpointAndClosesWhenItRecovers(t *testing.
 	go back.Serve(ln)
 	t.Cleanup(func() { back.Close() })
 
-	waitFor(t, 15*time.Second, "every delivery to the revived endpoint to succeed", func() bool {
+	testwait.Within(t, 15*time.Second, "every delivery to the revived endpoint to succeed", func() bool {
 		return len(s.deliveries(tenant, deadQuery+"&status=succeeded")) == events
 	})
-	waitFor(t, 5*time.Second, "the circuit to close", func() bool {
+	testwait.Within(t, 5*time.Second, "the circuit to close", func() bool {
 		return metric(s.metrics(), "outlet_endpoint_circuits_open") == 0
 	})
 	if n := revived.Load(); n != events {
@@ -291,7 +293,7 @@ func TestTenantsTakeFairTurnsSoOnesFloodDoesNotHoldUpAnother(t *testing.T) {
 	for i := range 10 {
 		s.publish("b", "order.updated", map[string]int{"n": i})
 	}
-	waitFor(t, 15*time.Second, "tenant b's 10 events", func() bool { return bGot.Load() >= 10 })
+	testwait.Within(t, 15*time.Second, "tenant b's 10 events", func() bool { return bGot.Load() >= 10 })
 	aThen := aGotAtBsLast.Load()
 	t.Logf("tenant a's receiver had %d of its %d requests when tenant b's 10th arrived", aThen, flood)
 	if aThen >= flood/2 {
@@ -334,14 +336,14 @@ func TestOneTenantsFunctionsWaitingForTheSandboxDontDelayAnotherTenantsWebhooks(
 			s.publish(tenant, "job.started", map[string]any{"n": i, "gate": gateURL})
 		}
 	}
-	waitFor(t, 15*time.Second, "both tenants' first function runs to be at the gate", func() bool { return fetching.now() == 2 })
+	testwait.Within(t, 15*time.Second, "both tenants' first function runs to be at the gate", func() bool { return fetching.now() == 2 })
 
 	s.publish("plain", "order.updated", map[string]int{"n": 1})
-	waitFor(t, 15*time.Second, "the plain tenant's webhook while both tenants' functions still run", func() bool { return hooks.count() == 1 })
+	testwait.Within(t, 15*time.Second, "the plain tenant's webhook while both tenants' functions still run", func() bool { return hooks.count() == 1 })
 
 	release()
 	for _, tenant := range slow {
-		waitFor(t, 30*time.Second, tenant+"'s function deliveries to succeed", func() bool {
+		testwait.Within(t, 30*time.Second, tenant+"'s function deliveries to succeed", func() bool {
 			return len(s.deliveries(tenant, "status=succeeded&limit=100")) == perTenant
 		})
 		for _, d := range s.deliveries(tenant, "limit=100") {
@@ -404,7 +406,7 @@ func TestPublishesOverATenantsRateLimitAreThrottled(t *testing.T) {
 
 	s.must(200, "PATCH", "/v1/tenants/capped", map[string]any{"publish_rate_limit": 1000}, nil)
 	// The node reads the new limit once its cached tenant is older than --cache-ttl.
-	waitFor(t, 5*time.Second, "a burst of 20 to be accepted whole under the raised publish_rate_limit", func() bool {
+	testwait.Within(t, 5*time.Second, "a burst of 20 to be accepted whole under the raised publish_rate_limit", func() bool {
 		accepted, _ := burst("capped")
 		return accepted == 20
 	})
@@ -449,7 +451,7 @@ func TestUsageCountsEventsDeliveriesAttemptsAndFunctionRuns(t *testing.T) {
 	if again := publish(0); again["replayed"] != true {
 		t.Fatalf("the repeated publish was not replayed: %v", again)
 	}
-	waitFor(t, 15*time.Second, "every delivery to succeed", func() bool {
+	testwait.Within(t, 15*time.Second, "every delivery to succeed", func() bool {
 		return len(s.deliveries(tenant, "status=succeeded&limit=100")) == 2*n
 	})
 	attempts := 0
@@ -509,7 +511,7 @@ func TestUsageCountsEventsDeliveriesAttemptsAndFunctionRuns(t *testing.T) {
 		}
 		// Function use is written every few seconds, not with each run.
 		var u usageAnswer
-		waitFor(t, 10*time.Second, "the three runs to be counted", func() bool {
+		testwait.Within(t, 10*time.Second, "the three runs to be counted", func() bool {
 			s.must(200, "GET", "/v1/tenants/acme/usage", nil, &u)
 			return u.Total.FunctionInvocations >= 3
 		})

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // hookResult is the answer of a hook invocation.
@@ -69,7 +71,7 @@ func TestAJavaScriptHookChangesTheInputAndReadsASecret(t *testing.T) {
 			TriggerRef             string `json:"trigger_ref"`
 		}
 	}
-	waitFor(t, 5*time.Second, "the invocation's log", func() bool {
+	testwait.Within(t, 5*time.Second, "the invocation's log", func() bool {
 		s.must(200, "GET", "/v1/tenants/acme/functions/discount/logs", nil, &logs)
 		return len(logs.Data) == 1
 	})

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 var binary string
@@ -270,7 +272,7 @@ func (s *server) deliveries(tenant, query string) []delivery {
 func (s *server) waitDelivery(tenant, eventID, status string, timeout time.Duration) delivery {
 	s.t.Helper()
 	var d delivery
-	waitFor(s.t, timeout, "the delivery of "+eventID+" to be "+status, func() bool {
+	testwait.Within(s.t, timeout, "the delivery of "+eventID+" to be "+status, func() bool {
 		ds := s.deliveries(tenant, "event_id="+eventID)
 		if len(ds) == 1 {
 			d = ds[0]
@@ -285,7 +287,7 @@ func (s *server) waitDelivery(tenant, eventID, status string, timeout time.Durat
 // so what receivers got can be counted.
 func (s *server) waitIdle(tenant string, timeout time.Duration) {
 	s.t.Helper()
-	waitFor(s.t, timeout, "every delivery of "+tenant+" to finish", func() bool {
+	testwait.Within(s.t, timeout, "every delivery of "+tenant+" to finish", func() bool {
 		return len(s.deliveries(tenant, "status=pending&limit=1")) == 0
 	})
 }
@@ -307,18 +309,6 @@ func (s *server) metrics() string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // publisherPool drives a load: several publishers, each a goroutine, take the
@@ -447,7 +437,7 @@ func (r *receiver) request(i int) (*http.Request, []byte) {
 
 func (r *receiver) waitCount(n int, timeout time.Duration) {
 	r.t.Helper()
-	waitFor(r.t, timeout, fmt.Sprintf("%d webhook requests (have %d)", n, r.count()), func() bool { return r.count() >= n })
+	testwait.Within(r.t, timeout, fmt.Sprintf("%d webhook requests (have %d)", n, r.count()), func() bool { return r.count() >= n })
 }
 
 // verify checks request i's signature with the Standard Webhooks library.

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // rss returns the server's resident memory now and at its peak, in MiB.
@@ -136,7 +138,7 @@ func TestSecretsAreNeitherStoredInTheClearNorEverShown(t *testing.T) {
 	var logs struct {
 		Data []struct{ Logs, Error string }
 	}
-	waitFor(t, 10*time.Second, "the invocation's log", func() bool {
+	testwait.Within(t, 10*time.Second, "the invocation's log", func() bool {
 		s.must(200, "GET", "/v1/tenants/acme/functions/leaky/logs", nil, &logs)
 		return len(logs.Data) > 0
 	})

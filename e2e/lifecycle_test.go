@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 func TestPendingDeliveriesAreSentAfterARestart(t *testing.T) {
@@ -15,7 +17,7 @@ func TestPendingDeliveriesAreSentAfterARestart(t *testing.T) {
 	s.endpoint(tenant, map[string]any{"url": rcv.srv.URL})
 	id := s.publish(tenant, "invoice.paid", map[string]int{"n": 1})
 	rcv.waitCount(1, 10*time.Second)
-	waitFor(t, 10*time.Second, "the failed attempt to be recorded", func() bool {
+	testwait.Within(t, 10*time.Second, "the failed attempt to be recorded", func() bool {
 		return s.deliveries(tenant, "event_id="+id)[0].Attempts >= 1
 	})
 	if d := s.deliveries(tenant, "event_id="+id)[0]; d.Status != "pending" || rcv.count() != 1 {
@@ -24,7 +26,7 @@ func TestPendingDeliveriesAreSentAfterARestart(t *testing.T) {
 
 	s.restart()
 	rcv.waitCount(2, 15*time.Second)
-	waitFor(t, 5*time.Second, "the delivery to succeed after the restart", func() bool {
+	testwait.Within(t, 5*time.Second, "the delivery to succeed after the restart", func() bool {
 		return s.deliveries(tenant, "event_id="+id)[0].Status == "succeeded"
 	})
 }
@@ -47,7 +49,7 @@ func TestDeliveriesClaimedByACrashedProcessAreSentAfterItStartsAgain(t *testing.
 	close(hold)
 
 	s.start()
-	waitFor(t, 15*time.Second, "all five deliveries to succeed", func() bool {
+	testwait.Within(t, 15*time.Second, "all five deliveries to succeed", func() bool {
 		return len(s.deliveries(tenant, "status=succeeded")) == 5
 	})
 	seen := map[string]bool{}
@@ -81,7 +83,7 @@ func TestSIGTERMLetsAttemptsInFlightFinishAndGivesBackTheRest(t *testing.T) {
 		s.stop() // fails the test unless the process exits 0
 		close(stopped)
 	}()
-	waitFor(t, 10*time.Second, "the server to begin draining", func() bool {
+	testwait.Within(t, 10*time.Second, "the server to begin draining", func() bool {
 		return strings.Contains(s.logs.String(), "shutting down")
 	})
 	// A fixed wait, as the test must show that something does not happen:
@@ -102,7 +104,7 @@ func TestSIGTERMLetsAttemptsInFlightFinishAndGivesBackTheRest(t *testing.T) {
 	}
 
 	s.start()
-	waitFor(t, 10*time.Second, "all four deliveries to succeed", func() bool {
+	testwait.Within(t, 10*time.Second, "all four deliveries to succeed", func() bool {
 		return len(s.deliveries(tenant, "status=succeeded")) == 4
 	})
 	if d := s.deliveries(tenant, "event_id="+first)[0]; d.Attempts != 1 {
@@ -122,11 +124,11 @@ func TestRetentionDeletesOldEventsWithTheirDeliveriesAndAttempts(t *testing.T) {
 	id := s.publish(tenant, "invoice.paid", map[string]string{"secret": "old"})
 	rcv.waitCount(1, 10*time.Second)
 	var ds []delivery
-	waitFor(t, 10*time.Second, "the delivery to succeed", func() bool {
+	testwait.Within(t, 10*time.Second, "the delivery to succeed", func() bool {
 		ds = s.deliveries(tenant, "event_id="+id)
 		return len(ds) == 1 && ds[0].Status == "succeeded"
 	})
-	waitFor(t, 10*time.Second, "the event to be deleted", func() bool {
+	testwait.Within(t, 10*time.Second, "the event to be deleted", func() bool {
 		return s.call(adminKey, "GET", "/v1/tenants/acme/events/"+id, nil, nil) == 404
 	})
 	for _, path := range []string{"/v1/tenants/acme/deliveries/" + ds[0].ID, "/v1/tenants/acme/deliveries/" + ds[0].ID + "/attempts"} {
@@ -154,7 +156,7 @@ func TestAnEndpointThatKeepsFailingIsDisabled(t *testing.T) {
 		DisabledReason string  `json:"disabled_reason"`
 		FailingSince   *string `json:"failing_since"`
 	}
-	waitFor(t, 10*time.Second, "the endpoint to be disabled", func() bool {
+	testwait.Within(t, 10*time.Second, "the endpoint to be disabled", func() bool {
 		s.must(200, "GET", "/v1/tenants/acme/endpoints/"+ep.ID, nil, &got)
 		return got.Disabled
 	})
@@ -191,7 +193,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	s.endpoint(tenant, map[string]any{"url": rcv.srv.URL})
 	s.publish(tenant, "invoice.paid", map[string]int{"n": 1})
 	rcv.waitCount(1, 10*time.Second)
-	waitFor(t, 5*time.Second, "metrics to count the delivery", func() bool {
+	testwait.Within(t, 5*time.Second, "metrics to count the delivery", func() bool {
 		m := s.metrics()
 		return strings.Contains(m, `outlet_deliveries_total{outcome="succeeded"} 1`)
 	})

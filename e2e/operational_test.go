@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // opsWebhook is an operational event as a receiver gets it.
@@ -79,7 +81,7 @@ func TestOperationalWebhooksReachTheOperatorAndTheTenantSigned(t *testing.T) {
 	failing.respond(reply{status: 503}, reply{status: 503}, reply{status: 503})
 	events := []string{s.publish("acme", "invoice.paid", map[string]int{"amount": 1}), s.publish("acme", "invoice.paid", map[string]int{"amount": 2})}
 	var exhausted delivery
-	waitFor(t, 20*time.Second, "one delivery to fail and the other to succeed", func() bool {
+	testwait.Within(t, 20*time.Second, "one delivery to fail and the other to succeed", func() bool {
 		var status []string
 		for _, ev := range events {
 			ds := s.deliveries("acme", "event_id="+ev)

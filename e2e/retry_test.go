@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 func TestFailingDeliveryIsRetriedOnTheScheduleUntilItSucceeds(t *testing.T) {
@@ -118,7 +120,7 @@ func TestManualRetryMakesOneMoreAttemptNow(t *testing.T) {
 
 	s.must(202, "POST", "/v1/tenants/acme/deliveries/"+d.ID+"/retry", map[string]any{}, nil)
 	rcv.waitCount(3, 10*time.Second)
-	waitFor(t, 5*time.Second, "the retried delivery to succeed", func() bool {
+	testwait.Within(t, 5*time.Second, "the retried delivery to succeed", func() bool {
 		ds := s.deliveries(tenant, "event_id="+id)
 		return ds[0].Status == "succeeded"
 	})
@@ -146,14 +148,14 @@ func TestRecoverResendsEveryFailedDeliveryOfAnEndpointSinceATime(t *testing.T) {
 	for i := range 3 {
 		s.publish(tenant, "invoice.paid", map[string]int{"n": i})
 	}
-	waitFor(t, 10*time.Second, "three failed deliveries", func() bool { return len(s.deliveries(tenant, "status=failed")) == 3 })
+	testwait.Within(t, 10*time.Second, "three failed deliveries", func() bool { return len(s.deliveries(tenant, "status=failed")) == 3 })
 
 	var out struct{ Recovered int }
 	s.must(202, "POST", "/v1/tenants/acme/endpoints/"+ep.ID+"/recover", map[string]any{"since": start.Format(time.RFC3339)}, &out)
 	if out.Recovered != 3 {
 		t.Errorf("recovered %d; want 3", out.Recovered)
 	}
-	waitFor(t, 10*time.Second, "three succeeded deliveries", func() bool { return len(s.deliveries(tenant, "status=succeeded")) == 3 })
+	testwait.Within(t, 10*time.Second, "three succeeded deliveries", func() bool { return len(s.deliveries(tenant, "status=succeeded")) == 3 })
 	for _, d := range s.deliveries(tenant, "") {
 		as := s.attempts(tenant, d.ID)
 		if last := as[len(as)-1]; last.Trigger != "recover" || !last.Succeeded {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 // The attacks of issue 7's security review, made again through the real
@@ -158,7 +160,7 @@ func TestDeployRunsTopLevelCodeWithinTheFunctionsLimits(t *testing.T) {
 	s.deploy("acme", "big", map[string]any{"runtime": "javascript", "memory_mb": 128,
 		"code": `const keep = "x".repeat(60 << 20); export default () => keep.length`})
 	// The spinning deploy's CPU is the tenant's.
-	waitFor(t, 15*time.Second, "the deploys' CPU time billed", func() bool {
+	testwait.Within(t, 15*time.Second, "the deploys' CPU time billed", func() bool {
 		var u struct {
 			Total struct {
 				FunctionCPUMs int64 `json:"function_cpu_ms"`

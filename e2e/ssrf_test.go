@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outlethq/outlet/internal/testwait"
 	"golang.org/x/net/dns/dnsmessage"
 )
 
@@ -81,7 +82,7 @@ func TestNamesThatResolveToPrivateAddressesAreRefusedWhenConnecting(t *testing.T
 		endpoints[ep.ID] = host
 	}
 	s.publish(tenant, "invoice.paid", map[string]int{"n": 1})
-	waitFor(t, 10*time.Second, "every delivery to fail", func() bool {
+	testwait.Within(t, 10*time.Second, "every delivery to fail", func() bool {
 		return len(s.deliveries(tenant, "status=failed")) == len(details)
 	})
 	for _, d := range s.deliveries(tenant, "") {
@@ -90,7 +91,7 @@ func TestNamesThatResolveToPrivateAddressesAreRefusedWhenConnecting(t *testing.T
 		if want := strings.ReplaceAll(unreachable, "HOST", host); len(as) != 1 || as[0].Error != want {
 			t.Errorf("%s: attempts %+v; want one failed with %q", host, as, want)
 		}
-		waitFor(t, 5*time.Second, "the log to say what "+host+" resolved to", func() bool {
+		testwait.Within(t, 5*time.Second, "the log to say what "+host+" resolved to", func() bool {
 			for _, l := range s.logLines("webhook attempt refused by the network policy") {
 				if l["endpoint"] == d.Target.ID && l["tenant"] == tenant && l["host"] == host &&
 					strings.Contains(fmt.Sprint(l["detail"]), details[host]) {
@@ -151,7 +152,7 @@ func TestARefusedAddressAndANameThatDoesNotResolveFailAlike(t *testing.T) {
 		endpoints[s.endpoint(tenant, map[string]any{"url": "http://" + host + "/hook"}).ID] = host
 	}
 	s.publish(tenant, "invoice.paid", map[string]int{"n": 1})
-	waitFor(t, 10*time.Second, "both deliveries to fail", func() bool {
+	testwait.Within(t, 10*time.Second, "both deliveries to fail", func() bool {
 		return len(s.deliveries(tenant, "status=failed")) == 2
 	})
 	attemptErrs := map[string]string{}
@@ -182,7 +183,7 @@ func TestARefusedAddressAndANameThatDoesNotResolveFailAlike(t *testing.T) {
 	alike("sync endpoints", syncErrs)
 
 	// The operator still learns which is which, and whose request it was.
-	waitFor(t, 5*time.Second, "the log to tell a refusal from a missing name", func() bool {
+	testwait.Within(t, 5*time.Second, "the log to tell a refusal from a missing name", func() bool {
 		refused := s.logLines("function fetch refused by the network policy")
 		missing := s.logLines("function fetch failed: the host doesn't resolve")
 		syncRefused := s.logLines("sync endpoint call refused by the network policy")

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/outlethq/outlet/internal/testwait"
 )
 
 func TestItemsArrivingDuringAFlushShareTheNextBatch(t *testing.T) {
@@ -22,7 +24,7 @@ func TestItemsArrivingDuringAFlushShareTheNextBatch(t *testing.T) {
 		}
 	})
 	b.Add(0)
-	waitUntil(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(batches) == 1 })
+	testwait.Within(t, 5*time.Second, "the first item to be flushed on its own", func() bool { mu.Lock(); defer mu.Unlock(); return len(batches) == 1 })
 	for i := 1; i <= 10; i++ {
 		b.Add(i)
 	}
@@ -75,17 +77,6 @@ func TestStopFlushesEverythingAddedAndRefusesMore(t *testing.T) {
 		t.Error("Add accepted an item after Stop")
 	}
 	b.Stop() // a second Stop is harmless
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 func TestALingeringBatcherGathersItemsThatTrickleIn(t *testing.T) {

@@ -13,14 +13,18 @@ import (
 const Limit = 30 * time.Second
 
 // Until polls cond until it holds, failing the test after Limit with what
-// it waited for. It polls often at first and less as it goes on (every
-// 50 ms at most), so a long wait leaves the machine to what it waits for.
+// it waited for.
 func Until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	until(t, Limit, what, cond)
+	Within(t, Limit, what, cond)
 }
 
-func until(t testing.TB, limit time.Duration, what string, cond func() bool) {
+// Within polls cond until it holds, failing the test after limit with what
+// it waited for: for a wait whose bound depends on its work (a load of
+// thousands of events), or on a timer of the code under test. It polls
+// often at first and less as it goes on (every 50 ms at most), so a long
+// wait leaves the machine to what it waits for.
+func Within(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	pause := time.Millisecond

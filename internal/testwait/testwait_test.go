@@ -39,7 +39,7 @@ func TestUntilFailsTheTestSayingWhatItWaitedFor(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		until(f, 100*time.Millisecond, "the receiver to get requests", func() bool {
+		Within(f, 100*time.Millisecond, "the receiver to get requests", func() bool {
 			polls++
 			return false
 		})
